@@ -1,0 +1,103 @@
+import type { EnvironmentInput, PipelineInput } from './schema';
+
+/**
+ * Orcha's environments. Adding an environment is adding an entry here; every value is
+ * validated by `schema.ts` when the app starts. `prod` carries the values of the original
+ * design; `staging` and `dev` are sized down.
+ */
+
+const ACCOUNT = '700558745280';
+const REGION = 'eu-central-1';
+const APP_REPOSITORY = 'getorcha/orcha';
+
+const prod: EnvironmentInput = {
+  account: ACCOUNT,
+  region: REGION,
+  availabilityZones: ['eu-central-1a', 'eu-central-1b'],
+  network: {
+    vpcCidr: '10.0.0.0/16',
+    s3GatewayEndpoint: true,
+    interfaceEndpoints: false,
+    natGateway: false,
+  },
+  dns: { zoneName: 'prod.getorcha.com', appRecordName: 'app', healthCheckPath: '/health' },
+  alertEmail: 'alerts@getorcha.com',
+  storage: { noncurrentVersionExpirationDays: 90 },
+  queues: {
+    ingestVisibilityTimeoutSeconds: 600,
+    emailAcquireVisibilityTimeoutSeconds: 300,
+    dlqRetentionDays: 14,
+    maxReceiveCount: 3,
+    dedicatedTenantQueues: [],
+  },
+  ecr: { maxImageCount: 5 },
+  database: {
+    instanceClass: 'db.t4g.medium',
+    engineVersion: '18.1',
+    allocatedStorageGiB: 30,
+    maxAllocatedStorageGiB: 100,
+    multiAz: false,
+    backupRetentionDays: 14,
+    deletionProtection: true,
+    credentialRotation: false,
+  },
+  compute: {
+    instanceType: 't4g.medium',
+    minCapacity: 1,
+    maxCapacity: 1,
+    healthCheckGraceSeconds: 300,
+    appPort: 8888,
+    replPort: 9878,
+    waf: false,
+  },
+  monitoring: { logRetentionDays: 30, monthlyBudgetUsd: 300 },
+  appPipeline: {
+    source: { repository: APP_REPOSITORY, branch: 'master' },
+    requireApproval: true,
+  },
+  migrationTest: {
+    enabled: true,
+    instanceClass: 'db.t4g.micro',
+    imageTag: 'latest',
+    command: ['migrate'],
+    timeoutMinutes: 90,
+    instanceTtlHours: 3,
+    allowDataLoss: [],
+  },
+};
+
+const staging: EnvironmentInput = {
+  ...prod,
+  network: { ...prod.network, vpcCidr: '10.1.0.0/16' },
+  dns: { ...prod.dns, zoneName: 'staging.getorcha.com' },
+  database: {
+    ...prod.database,
+    instanceClass: 'db.t4g.micro',
+    allocatedStorageGiB: 20,
+    maxAllocatedStorageGiB: 50,
+    backupRetentionDays: 3,
+    deletionProtection: false,
+  },
+  compute: { ...prod.compute, instanceType: 't4g.small' },
+  monitoring: { ...prod.monitoring, monthlyBudgetUsd: 150 },
+  appPipeline: { ...prod.appPipeline, requireApproval: false },
+  migrationTest: { ...prod.migrationTest, enabled: false },
+};
+
+const dev: EnvironmentInput = {
+  ...staging,
+  network: { ...staging.network, vpcCidr: '10.2.0.0/16' },
+  dns: { ...staging.dns, zoneName: 'dev.getorcha.com' },
+  database: { ...staging.database, backupRetentionDays: 1 },
+  monitoring: { ...staging.monitoring, monthlyBudgetUsd: 100 },
+};
+
+export const environments: Record<string, EnvironmentInput> = { dev, staging, prod };
+
+export const pipeline: PipelineInput = {
+  account: ACCOUNT,
+  region: REGION,
+  source: { repository: 'getorcha/orcha-infrastructure', branch: 'master' },
+  notificationEmail: 'alerts@getorcha.com',
+  stages: ['staging', 'prod'],
+};

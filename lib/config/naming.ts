@@ -1,0 +1,185 @@
+/**
+ * Every physical name of every environment comes from here. `prod` gets exactly the
+ * names of the specification (`v1-orcha-…`, `/v1-orcha/…`); any other environment gets
+ * its name inserted (`v1-orcha-staging-…`, `/v1-orcha-staging/…`), so environments that
+ * share an account cannot collide.
+ */
+export const PRODUCT = 'v1-orcha';
+
+/** The environment whose names carry no environment infix. */
+export const PRIMARY_ENVIRONMENT = 'prod';
+
+export class Naming {
+  /** `v1-orcha` for prod, `v1-orcha-staging` for staging. */
+  public readonly prefix: string;
+
+  constructor(public readonly envName: string) {
+    this.prefix = envName === PRIMARY_ENVIRONMENT ? PRODUCT : `${PRODUCT}-${envName}`;
+  }
+
+  /** `v1-orcha-<suffix>` (prod) or `v1-orcha-<env>-<suffix>`. */
+  public name(suffix: string): string {
+    return `${this.prefix}-${suffix}`;
+  }
+
+  /** Root of the environment's SSM parameters and secrets: `/v1-orcha` (prod). */
+  public get parameterRoot(): string {
+    return `/${this.prefix}`;
+  }
+
+  /** `/v1-orcha/<suffix>` (prod) or `/v1-orcha-<env>/<suffix>`. */
+  public path(suffix: string): string {
+    return `${this.parameterRoot}/${suffix}`;
+  }
+
+  // --- Foundation
+  public get vpc(): string {
+    return this.name('vpc');
+  }
+  public get albSecurityGroup(): string {
+    return this.name('alb-sg');
+  }
+  public get ec2SecurityGroup(): string {
+    return this.name('ec2-sg');
+  }
+  public get rdsSecurityGroup(): string {
+    return this.name('rds-sg');
+  }
+  public get codeBuildSecurityGroup(): string {
+    return this.name('codebuild-sg');
+  }
+  public documentsBucket(account: string): string {
+    return this.name(`global-storage-${account}`);
+  }
+  public pipelineArtifactsBucket(account: string): string {
+    return this.name(`pipeline-artifacts-${account}`);
+  }
+  public accessLogsBucket(account: string): string {
+    return this.name(`access-logs-${account}`);
+  }
+  public get ecrRepository(): string {
+    return this.prefix;
+  }
+  public get ingestQueue(): string {
+    return this.name('global-ingest');
+  }
+  public get ingestDlq(): string {
+    return this.name('global-ingest-dlq');
+  }
+  public get emailAcquireQueue(): string {
+    return this.name('global-email-acquire');
+  }
+  public get emailAcquireDlq(): string {
+    return this.name('global-email-acquire-dlq');
+  }
+
+  // --- Data
+  public get dbInstance(): string {
+    return this.name('db');
+  }
+  public get dbSecret(): string {
+    return this.path('db-credentials');
+  }
+  public get dbName(): string {
+    return 'orcha';
+  }
+
+  // --- Compute
+  public get instanceName(): string {
+    return this.name('app');
+  }
+  public get serviceRole(): string {
+    return this.name('service-role');
+  }
+  public get loadBalancer(): string {
+    return this.name('alb');
+  }
+  public get targetGroup(): string {
+    return this.name('tg');
+  }
+  public get autoScalingGroup(): string {
+    return this.name('asg');
+  }
+  public get launchTemplate(): string {
+    return this.name('lt');
+  }
+
+  // --- Ops
+  public get alertsTopic(): string {
+    return this.name('alerts');
+  }
+  public get appPipeline(): string {
+    return this.name('deploy');
+  }
+  public get buildProject(): string {
+    return this.name('build');
+  }
+  public get codeDeployApplication(): string {
+    return this.prefix;
+  }
+  public get codeDeployGroup(): string {
+    return this.name('production');
+  }
+  public get developerPolicy(): string {
+    return this.name('developer-ssm-access');
+  }
+  public get budget(): string {
+    return this.name('monthly');
+  }
+  public get appConnection(): string {
+    return this.name('app-github');
+  }
+  public get sessionManagerDocument(): string {
+    return 'SSM-SessionManagerRunShell';
+  }
+
+  /** Alarm `v1-orcha-<what>` (prod) or `v1-orcha-<env>-<what>`. */
+  public alarm(what: string): string {
+    return this.name(what);
+  }
+
+  // --- Log groups
+  public get applicationLogGroup(): string {
+    return this.path('application');
+  }
+  public get userDataLogGroup(): string {
+    return this.path('user-data');
+  }
+  public get codeBuildLogGroup(): string {
+    return this.path('codebuild');
+  }
+  public get ssmSessionsLogGroup(): string {
+    return this.path('ssm-sessions');
+  }
+  public get vpcFlowLogGroup(): string {
+    return this.path('vpc-flow-logs');
+  }
+
+  // --- Migration test
+  public get migrationTestProject(): string {
+    return this.name('migration-test');
+  }
+  /** Prefix of the temporary instances the migration test restores. */
+  public get migrationTestInstancePrefix(): string {
+    return this.name('migtest-');
+  }
+  public get migrationTestTriggerRole(): string {
+    return this.name('migration-test-trigger');
+  }
+  public get migrationJanitor(): string {
+    return this.name('migtest-janitor');
+  }
+
+  // --- Stacks
+  public stackName(stack: 'Foundation' | 'Data' | 'Compute' | 'Ops'): string {
+    return `${this.prefix}-${stack.toLowerCase()}`;
+  }
+}
+
+/** Names of the infrastructure pipeline (one per toolchain account, not per environment). */
+export const pipelineNames = {
+  stack: `${PRODUCT}-infra-pipeline`,
+  pipeline: `${PRODUCT}-infra`,
+  notificationsTopic: `${PRODUCT}-infra-pipeline-events`,
+  connection: `${PRODUCT}-infra-github`,
+} as const;

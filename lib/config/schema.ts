@@ -1,0 +1,232 @@
+import { z } from 'zod';
+
+/**
+ * The configuration schema. Environments are data: every value a stack needs comes from an
+ * object that passed this schema, and the TypeScript types are derived from it.
+ */
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CONNECTION_ARN =
+  /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
+
+/** `a.b.c.d/n` with every octet 0-255, a prefix of /16 to /28, and no host bits set. */
+export function isIpv4Cidr(value: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!match) return false;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o) => o > 255) || prefix < 16 || prefix > 28) return false;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const hostBits = 2 ** (32 - prefix);
+  return address % hostBits === 0;
+}
+
+const accountId = z.string().regex(ACCOUNT_ID, 'must be a 12-digit AWS account id');
+const region = z.string().regex(REGION, 'must be an AWS region such as eu-central-1');
+const email = z.email('must be an e-mail address');
+const dnsName = z
+  .string()
+  .min(1, 'must not be empty')
+  .regex(DNS_NAME, 'must be a lower-case DNS name such as prod.getorcha.com');
+const connectionArn = z
+  .string()
+  .regex(
+    CONNECTION_ARN,
+    'must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<uuid>)',
+  );
+const positiveInt = z.number().int().positive();
+
+/** A GitHub repository reached through a CodeConnections connection. */
+export const gitHubSourceSchema = z.strictObject({
+  /** `owner/name` of the repository. */
+  repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name'),
+  /** Branch whose pushes trigger the pipeline. */
+  branch: z.string().min(1, 'must not be empty'),
+  /**
+   * ARN of an existing CodeConnections connection. When omitted, the stack creates a
+   * connection (status PENDING) that an administrator completes once in the console.
+   */
+  connectionArn: connectionArn.optional(),
+});
+
+export const environmentSchema = z
+  .strictObject({
+    /** AWS account the environment is deployed to. */
+    account: accountId,
+    /** AWS region the environment is deployed to. */
+    region,
+    /** Availability zones of the VPC (two, as in the original design). */
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an availability zone name'))
+      .min(2, 'must list at least two availability zones'),
+
+    network: z.strictObject({
+      /** IPv4 CIDR of the VPC. */
+      vpcCidr: z.string().refine(isIpv4Cidr, 'must be an IPv4 CIDR block from /16 to /28 with no host bits'),
+      /** Free S3 gateway endpoint (roadmap: "S3 Gateway Endpoint"). */
+      s3GatewayEndpoint: z.boolean(),
+      /** Interface endpoints for AWS APIs (roadmap, ~$122/month): not available yet. */
+      interfaceEndpoints: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+      /** NAT gateway with EC2 in private subnets (roadmap, ~$38/month): not available yet. */
+      natGateway: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+    }),
+
+    dns: z.strictObject({
+      /** The environment's hosted zone, delegated from the management account's parent zone. */
+      zoneName: dnsName,
+      /** Label of the application's record inside the zone (`app` → app.prod.getorcha.com). */
+      appRecordName: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label'),
+      /** Path the smoke test and the ALB health check call. */
+      healthCheckPath: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be an absolute URL path'),
+    }),
+
+    /** Receives every alarm, budget and approval notification. */
+    alertEmail: email,
+
+    storage: z.strictObject({
+      /** Keep noncurrent versions of documents this many days before they expire. */
+      noncurrentVersionExpirationDays: positiveInt,
+    }),
+
+    queues: z.strictObject({
+      ingestVisibilityTimeoutSeconds: positiveInt.max(43200),
+      emailAcquireVisibilityTimeoutSeconds: positiveInt.max(43200),
+      /** Retention of messages in the dead-letter queues. */
+      dlqRetentionDays: positiveInt.max(14),
+      /** Deliveries before a message moves to its DLQ. */
+      maxReceiveCount: positiveInt,
+      /** Roadmap "per-tenant queues": not available yet. */
+      dedicatedTenantQueues: z
+        .array(z.string())
+        .max(0, 'is a roadmap item that is not available yet; keep []'),
+    }),
+
+    ecr: z.strictObject({
+      /** Images kept in the repository (roadmap: 10 for better rollback). */
+      maxImageCount: positiveInt,
+    }),
+
+    database: z.strictObject({
+      /** RDS instance class, e.g. db.t4g.medium. */
+      instanceClass: z
+        .string()
+        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.medium'),
+      /** PostgreSQL full version, e.g. 18.1. */
+      engineVersion: z.string().regex(/^\d+\.\d+$/, 'must be a PostgreSQL version such as 18.1'),
+      allocatedStorageGiB: z.number().int().min(20, 'must be at least 20 GiB for gp3').max(65536),
+      maxAllocatedStorageGiB: z.number().int().max(65536),
+      multiAz: z.boolean(),
+      backupRetentionDays: z.number().int().min(1).max(35),
+      deletionProtection: z.boolean(),
+      /** Roadmap "automatic credential rotation": not available yet. */
+      credentialRotation: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+    }),
+
+    compute: z.strictObject({
+      /** EC2 instance type (ARM64: a Graviton type such as t4g.medium). */
+      instanceType: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*g[a-z]*\.[a-z0-9]+$/, 'must be a Graviton (ARM64) type such as t4g.medium'),
+      minCapacity: z.number().int().min(0),
+      maxCapacity: z.number().int().min(1),
+      healthCheckGraceSeconds: positiveInt,
+      /** Port the application container listens on. */
+      appPort: z.number().int().min(1).max(65535),
+      /** Port of the application's REPL, reached through SSM port forwarding. */
+      replPort: z.number().int().min(1).max(65535),
+      /** WAF on the ALB (roadmap, ~$15/month): not available yet. */
+      waf: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+    }),
+
+    monitoring: z.strictObject({
+      logRetentionDays: positiveInt,
+      /** Monthly cost budget in USD. */
+      monthlyBudgetUsd: z.number().positive(),
+    }),
+
+    /** The application's own pipeline (v1-orcha-deploy): app repository → build → approve → deploy. */
+    appPipeline: z.strictObject({
+      source: gitHubSourceSchema,
+      /** Manual approval before CodeDeploy. */
+      requireApproval: z.boolean(),
+    }),
+
+    /** The migration test run before this environment is deployed by the infrastructure pipeline. */
+    migrationTest: z.strictObject({
+      /** Run the migration test before deploying this environment. */
+      enabled: z.boolean(),
+      /** Class of the temporary instance restored from the snapshot. */
+      instanceClass: z
+        .string()
+        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.micro'),
+      /** Image tag of the application image that runs the migrations. */
+      imageTag: z.string().min(1, 'must not be empty'),
+      /** Arguments given to the application image to run its migrations. */
+      command: z.array(z.string()).min(1, 'must name the migration command'),
+      /** Bound on the whole test, restore included. */
+      timeoutMinutes: z.number().int().min(15).max(480),
+      /** Hours after which the janitor deletes a temporary instance. */
+      instanceTtlHours: z.number().int().min(1).max(48),
+      /** Tables and columns whose loss is intended (`table` or `table.column`). */
+      allowDataLoss: z.array(
+        z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*){0,2}$/, 'must be table or table.column'),
+      ),
+    }),
+  })
+  .superRefine((env, ctx) => {
+    if (env.database.maxAllocatedStorageGiB < env.database.allocatedStorageGiB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'maxAllocatedStorageGiB'],
+        message: `must be at least database.allocatedStorageGiB (${env.database.allocatedStorageGiB})`,
+        input: env.database.maxAllocatedStorageGiB,
+      });
+    }
+    if (env.compute.minCapacity > env.compute.maxCapacity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compute', 'minCapacity'],
+        message: `must not exceed compute.maxCapacity (${env.compute.maxCapacity})`,
+        input: env.compute.minCapacity,
+      });
+    }
+    for (const [i, az] of env.availabilityZones.entries()) {
+      if (!az.startsWith(env.region)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['availabilityZones', i],
+          message: `must be in region ${env.region}`,
+          input: az,
+        });
+      }
+    }
+    if (env.compute.appPort === env.compute.replPort) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compute', 'replPort'],
+        message: 'must differ from compute.appPort',
+        input: env.compute.replPort,
+      });
+    }
+  });
+
+export const pipelineSchema = z.strictObject({
+  /** Account that hosts the infrastructure pipeline (the "toolchain" account). */
+  account: accountId,
+  region,
+  /** This repository on GitHub, through CodeConnections. */
+  source: gitHubSourceSchema,
+  /** Receives pipeline started/succeeded/failed/approval notifications. */
+  notificationEmail: email,
+  /** Environments deployed by the pipeline, in order; the last one is gated by the migration test and approval. */
+  stages: z.array(z.string()).min(1, 'must list at least one environment'),
+});
+
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+export type PipelineInput = z.input<typeof pipelineSchema>;
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+
+/** A validated environment, with its name. */
+export type EnvironmentConfig = z.infer<typeof environmentSchema> & { readonly name: string };
