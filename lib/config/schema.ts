@@ -38,6 +38,11 @@ const connectionArn = z
   );
 const positiveInt = z.number().int().positive();
 
+/** Retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
 /** A GitHub repository reached through a CodeConnections connection. */
 export const gitHubSourceSchema = z.strictObject({
   /** `owner/name` of the repository. */
@@ -141,7 +146,10 @@ export const environmentSchema = z
     }),
 
     monitoring: z.strictObject({
-      logRetentionDays: positiveInt,
+      /** CloudWatch Logs retention; one of the values CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, …). */
+      logRetentionDays: z
+        .number()
+        .refine((d) => LOG_RETENTION_DAYS.includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`),
       /** Monthly cost budget in USD. */
       monthlyBudgetUsd: z.number().positive(),
     }),

@@ -1,0 +1,101 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { Naming } from '../config/naming';
+import type { EnvironmentConfig } from '../config/schema';
+import { SubnetGroups } from './foundation-stack';
+
+export interface DataStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly naming: Naming;
+  /** The VPC whose private subnets hold the database. */
+  readonly vpc: ec2.IVpc;
+  /** `v1-orcha-rds-sg`: 5432 from the application and CodeBuild. */
+  readonly databaseSecurityGroup: ec2.ISecurityGroup;
+}
+
+/** Database user the application connects as (the secret holds its password). */
+export const DATABASE_USER = 'orcha';
+
+/** PostgreSQL logs exported to CloudWatch Logs. */
+const DB_LOG_EXPORTS = ['postgresql', 'upgrade'] as const;
+
+/** RDS PostgreSQL and its credentials. */
+export class DataStack extends Stack {
+  public readonly database: rds.DatabaseInstance;
+  public readonly credentials: secretsmanager.Secret;
+  public readonly subnetGroup: rds.SubnetGroup;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { config, naming } = props;
+    const db = config.database;
+
+    this.credentials = new secretsmanager.Secret(this, 'DbCredentials', {
+      secretName: naming.dbSecret,
+      description: `Master credentials of ${naming.dbInstance}`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: DATABASE_USER }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
+      vpc: props.vpc,
+      description: `Private subnets of ${naming.dbInstance}`,
+      vpcSubnets: { subnetGroupName: SubnetGroups.PRIVATE },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // The exported logs' groups, created here with their retention rather than by RDS (no retention)
+    // or by a LogRetention custom resource (a Lambda function per stack).
+    const logGroups = DB_LOG_EXPORTS.map(
+      (kind) =>
+        new logs.LogGroup(this, `DbLogGroup-${kind}`, {
+          logGroupName: `/aws/rds/instance/${naming.dbInstance}/${kind}`,
+          retention: config.monitoring.logRetentionDays as logs.RetentionDays,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+    );
+
+    const [major] = db.engineVersion.split('.');
+    this.database = new rds.DatabaseInstance(this, 'Database', {
+      instanceIdentifier: naming.dbInstance,
+      engine: rds.DatabaseInstanceEngine.postgres({
+        version: rds.PostgresEngineVersion.of(db.engineVersion, major),
+      }),
+      instanceType: new ec2.InstanceType(db.instanceClass.replace(/^db\./, '')),
+      credentials: rds.Credentials.fromSecret(this.credentials),
+      databaseName: naming.dbName,
+      vpc: props.vpc,
+      subnetGroup: this.subnetGroup,
+      securityGroups: [props.databaseSecurityGroup],
+      publiclyAccessible: false,
+      multiAz: db.multiAz,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: db.allocatedStorageGiB,
+      maxAllocatedStorage: db.maxAllocatedStorageGiB,
+      storageEncrypted: true,
+      backupRetention: Duration.days(db.backupRetentionDays),
+      deletionProtection: db.deletionProtection,
+      // The engine version is pinned in configuration; a silent minor upgrade would make
+      // the template and the database disagree.
+      autoMinorVersionUpgrade: false,
+      copyTagsToSnapshot: true,
+      cloudwatchLogsExports: ['postgresql', 'upgrade'],
+      cloudwatchLogsRetention: config.monitoring
+        .logRetentionDays as import('aws-cdk-lib/aws-logs').RetentionDays,
+      enablePerformanceInsights: true,
+      preferredBackupWindow: '01:00-02:00',
+      preferredMaintenanceWindow: 'sun:02:30-sun:03:30',
+      removalPolicy: db.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
+    });
+    logGroups.forEach((group) => this.database.node.addDependency(group));
+  }
+}

@@ -1,0 +1,286 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/schema';
+import type { Naming } from '../config/naming';
+
+export interface FoundationStackProps extends StackProps {
+  /** The validated environment. */
+  readonly config: EnvironmentConfig;
+  /** Physical names of the environment. */
+  readonly naming: Naming;
+}
+
+/** A work queue and its dead-letter queue. */
+export interface QueuePair {
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+/** Subnet group names of the VPC. */
+export const SubnetGroups = {
+  /** EC2 instances and the ALB (the original design: no NAT for the application). */
+  PUBLIC: 'public',
+  /** RDS: no route to the internet. */
+  PRIVATE: 'private',
+  /** The migration test's CodeBuild: egress through a NAT instance (only where the test runs). */
+  BUILD: 'build',
+} as const;
+
+/**
+ * The network and the stateful building blocks every other stack uses: VPC, security
+ * groups, buckets, queues, the image repository, the hosted zone and the log groups.
+ */
+export class FoundationStack extends Stack {
+  public readonly vpc: ec2.Vpc;
+  public readonly albSecurityGroup: ec2.SecurityGroup;
+  public readonly ec2SecurityGroup: ec2.SecurityGroup;
+  public readonly rdsSecurityGroup: ec2.SecurityGroup;
+  public readonly codeBuildSecurityGroup: ec2.SecurityGroup;
+  /** NAT instance of the `build` subnets; present only when the migration test runs here. */
+  public readonly natProvider?: ec2.NatInstanceProviderV2;
+  public readonly accessLogsBucket: s3.Bucket;
+  public readonly documentsBucket: s3.Bucket;
+  public readonly pipelineArtifactsBucket: s3.Bucket;
+  public readonly repository: ecr.Repository;
+  public readonly ingest: QueuePair;
+  public readonly emailAcquire: QueuePair;
+  public readonly hostedZone: route53.PublicHostedZone;
+  public readonly applicationLogGroup: logs.LogGroup;
+  public readonly userDataLogGroup: logs.LogGroup;
+  public readonly codeBuildLogGroup: logs.LogGroup;
+  public readonly ssmSessionsLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: FoundationStackProps) {
+    super(scope, id, props);
+    const { config, naming } = props;
+    const retention = config.monitoring.logRetentionDays as logs.RetentionDays;
+
+    // --- Network
+    const buildSubnets = config.migrationTest.enabled;
+    if (buildSubnets) {
+      this.natProvider = ec2.NatProvider.instanceV2({
+        instanceType: new ec2.InstanceType('t4g.nano'),
+        defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
+        associatePublicIpAddress: true,
+        creditSpecification: ec2.CpuCredits.STANDARD,
+      });
+    }
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      vpcName: naming.vpc,
+      ipAddresses: ec2.IpAddresses.cidr(config.network.vpcCidr),
+      availabilityZones: config.availabilityZones,
+      natGatewayProvider: this.natProvider,
+      natGateways: buildSubnets ? 1 : 0,
+      natGatewaySubnets: buildSubnets ? { subnetGroupName: SubnetGroups.PUBLIC } : undefined,
+      subnetConfiguration: [
+        {
+          name: SubnetGroups.PUBLIC,
+          subnetType: ec2.SubnetType.PUBLIC,
+          cidrMask: 24,
+          mapPublicIpOnLaunch: true,
+        },
+        { name: SubnetGroups.PRIVATE, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+        ...(buildSubnets
+          ? [{ name: SubnetGroups.BUILD, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 }]
+          : []),
+      ],
+      restrictDefaultSecurityGroup: true,
+      flowLogs: {
+        Rejected: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', {
+              logGroupName: naming.vpcFlowLogGroup,
+              retention,
+              removalPolicy: RemovalPolicy.DESTROY,
+            }),
+          ),
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+        },
+      },
+    });
+    if (config.network.s3GatewayEndpoint) {
+      this.vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    }
+
+    // --- Security groups: every rule is written here, once; other stacks import them immutable.
+    this.albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
+      vpc: this.vpc,
+      securityGroupName: naming.albSecurityGroup,
+      description: 'ALB: 80 and 443 from the internet',
+      allowAllOutbound: false,
+    });
+    this.ec2SecurityGroup = new ec2.SecurityGroup(this, 'Ec2SecurityGroup', {
+      vpc: this.vpc,
+      securityGroupName: naming.ec2SecurityGroup,
+      description: 'EC2 application instances: app port from the ALB only',
+      allowAllOutbound: true,
+    });
+    this.rdsSecurityGroup = new ec2.SecurityGroup(this, 'RdsSecurityGroup', {
+      vpc: this.vpc,
+      securityGroupName: naming.rdsSecurityGroup,
+      description: 'RDS PostgreSQL: 5432 from EC2 and CodeBuild only',
+      allowAllOutbound: false,
+    });
+    this.codeBuildSecurityGroup = new ec2.SecurityGroup(this, 'CodeBuildSecurityGroup', {
+      vpc: this.vpc,
+      securityGroupName: naming.codeBuildSecurityGroup,
+      description: 'CodeBuild in the VPC: outbound only',
+      allowAllOutbound: true,
+    });
+    const appPort = ec2.Port.tcp(config.compute.appPort);
+    for (const port of [80, 443]) {
+      this.albSecurityGroup.addIngressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(port),
+        `HTTP(S) ${port} from the internet (IPv4)`,
+      );
+      this.albSecurityGroup.addIngressRule(
+        ec2.Peer.anyIpv6(),
+        ec2.Port.tcp(port),
+        `HTTP(S) ${port} from the internet (IPv6)`,
+      );
+    }
+    this.albSecurityGroup.addEgressRule(this.ec2SecurityGroup, appPort, 'To the application instances');
+    this.ec2SecurityGroup.addIngressRule(this.albSecurityGroup, appPort, 'Application port from the ALB');
+    this.rdsSecurityGroup.addIngressRule(
+      this.ec2SecurityGroup,
+      ec2.Port.tcp(5432),
+      'PostgreSQL from the application',
+    );
+    this.rdsSecurityGroup.addIngressRule(
+      this.codeBuildSecurityGroup,
+      ec2.Port.tcp(5432),
+      'PostgreSQL from CodeBuild (migration test)',
+    );
+    if (this.natProvider) {
+      // The NAT instance's own group: only the migration test's builds send traffic through it.
+      this.natProvider.connections.allowFrom(
+        this.codeBuildSecurityGroup,
+        ec2.Port.allTraffic(),
+        'NAT for CodeBuild',
+      );
+    }
+
+    // --- Buckets
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      bucketName: naming.accessLogsBucket(config.account),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.documentsBucket = new s3.Bucket(this, 'DocumentsBucket', {
+      bucketName: naming.documentsBucket(config.account),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'documents/',
+      lifecycleRules: [
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(config.storage.noncurrentVersionExpirationDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.pipelineArtifactsBucket = new s3.Bucket(this, 'PipelineArtifactsBucket', {
+      bucketName: naming.pipelineArtifactsBucket(config.account),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'pipeline-artifacts/',
+      lifecycleRules: [
+        {
+          id: 'expire-old-artifacts',
+          expiration: Duration.days(90),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // --- Image repository
+    this.repository = new ecr.Repository(this, 'Repository', {
+      repositoryName: naming.ecrRepository,
+      imageScanOnPush: true,
+      lifecycleRules: [
+        {
+          description: `Keep the last ${config.ecr.maxImageCount} images`,
+          maxImageCount: config.ecr.maxImageCount,
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // --- Queues
+    this.ingest = this.queuePair(
+      'Ingest',
+      naming.ingestQueue,
+      naming.ingestDlq,
+      config.queues.ingestVisibilityTimeoutSeconds,
+      config,
+    );
+    this.emailAcquire = this.queuePair(
+      'EmailAcquire',
+      naming.emailAcquireQueue,
+      naming.emailAcquireDlq,
+      config.queues.emailAcquireVisibilityTimeoutSeconds,
+      config,
+    );
+
+    // --- DNS
+    this.hostedZone = new route53.PublicHostedZone(this, 'HostedZone', {
+      zoneName: config.dns.zoneName,
+      comment: `Orcha ${config.name}: delegated from the management account's parent zone`,
+    });
+    this.hostedZone.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    // --- Log groups (here, so that the instances, builds and sessions of later stacks find them)
+    const logGroup = (id: string, logGroupName: string) =>
+      new logs.LogGroup(this, id, { logGroupName, retention, removalPolicy: RemovalPolicy.RETAIN });
+    this.applicationLogGroup = logGroup('ApplicationLogGroup', naming.applicationLogGroup);
+    this.userDataLogGroup = logGroup('UserDataLogGroup', naming.userDataLogGroup);
+    this.codeBuildLogGroup = logGroup('CodeBuildLogGroup', naming.codeBuildLogGroup);
+    this.ssmSessionsLogGroup = logGroup('SsmSessionsLogGroup', naming.ssmSessionsLogGroup);
+  }
+
+  private queuePair(
+    id: string,
+    queueName: string,
+    dlqName: string,
+    visibilityTimeoutSeconds: number,
+    config: EnvironmentConfig,
+  ): QueuePair {
+    const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, {
+      queueName: dlqName,
+      retentionPeriod: Duration.days(config.queues.dlqRetentionDays),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const queue = new sqs.Queue(this, `${id}Queue`, {
+      queueName,
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: config.queues.maxReceiveCount },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    return { queue, deadLetterQueue };
+  }
+}
