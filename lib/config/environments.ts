@@ -49,6 +49,7 @@ const prod: EnvironmentInput = {
     appPort: 8888,
     replPort: 9878,
     waf: false,
+    sessionManagerPreferences: true,
   },
   monitoring: { logRetentionDays: 30, monthlyBudgetUsd: 300 },
   appPipeline: {
@@ -78,7 +79,7 @@ const staging: EnvironmentInput = {
     backupRetentionDays: 3,
     deletionProtection: false,
   },
-  compute: { ...prod.compute, instanceType: 't4g.small' },
+  compute: { ...prod.compute, instanceType: 't4g.small', sessionManagerPreferences: false },
   monitoring: { ...prod.monitoring, monthlyBudgetUsd: 150 },
   appPipeline: { ...prod.appPipeline, requireApproval: false },
   migrationTest: { ...prod.migrationTest, enabled: false },

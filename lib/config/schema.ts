@@ -143,6 +143,12 @@ export const environmentSchema = z
       replPort: z.number().int().min(1).max(65535),
       /** WAF on the ALB (roadmap, ~$15/month): not available yet. */
       waf: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+      /**
+       * Create the account's Session Manager preferences (the `SSM-SessionManagerRunShell`
+       * document: session logs to this environment's ssm-sessions log group). The document is
+       * one per account and region, so exactly one environment sharing an account sets this.
+       */
+      sessionManagerPreferences: z.boolean(),
     }),
 
     monitoring: z.strictObject({

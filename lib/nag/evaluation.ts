@@ -26,7 +26,7 @@ export const stackEvaluationSchema = z.object({
   stackPath: z.string(),
   /** CfnResources of the stack the pack looked at. */
   resourcesChecked: z.number().int().nonnegative(),
-  /** Rules (without finding suffix) the pack applied to at least one resource of the stack. */
+  /** Rules (without finding suffix) that applied to at least one resource of the stack (not N/A). */
   rulesChecked: z.array(z.string()),
   acknowledged: z.array(acknowledgedFindingSchema),
 });

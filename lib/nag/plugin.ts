@@ -68,7 +68,6 @@ export class EvaluationRecorder {
     const node = params.node;
     const stack = this.stackRecord(node);
     stack.resources.add(node.node.path);
-    stack.rules.add(ruleId);
     const rule = params.rule;
     const noteIfAcknowledged = (findingId: string): void => {
       const ack = findAcknowledgement(node, findingId);
@@ -87,9 +86,12 @@ export class EvaluationRecorder {
           result = rule(n);
         } catch (error) {
           // cdk-nag reports a rule that throws as a finding of the rule itself.
+          stack.rules.add(ruleId);
           noteIfAcknowledged(ruleId);
           throw error;
         }
+        // Every rule runs on every resource; only those that apply to it count as checked.
+        if (result !== NagRuleCompliance.NOT_APPLICABLE) stack.rules.add(ruleId);
         if (result === NagRuleCompliance.NON_COMPLIANT) noteIfAcknowledged(ruleId);
         else if (Array.isArray(result))
           for (const finding of result) noteIfAcknowledged(`${ruleId}[${finding}]`);

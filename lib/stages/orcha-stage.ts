@@ -20,6 +20,7 @@ export interface OrchaStageProps extends StageProps {
 
 /** Orcha in one environment: the four stacks, in dependency order. */
 export class OrchaStage extends Stage {
+  public readonly config: EnvironmentConfig;
   public readonly naming: Naming;
   public readonly foundation: FoundationStack;
   public readonly data: DataStack;
@@ -29,6 +30,7 @@ export class OrchaStage extends Stage {
   constructor(scope: Construct, id: string, props: OrchaStageProps) {
     const { config } = props;
     super(scope, id, { ...props, env: { account: config.account, region: config.region } });
+    this.config = config;
     const naming = (this.naming = new Naming(config.name));
     const common = { config, naming, terminationProtection: config.database.deletionProtection };
 

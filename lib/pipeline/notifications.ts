@@ -1,0 +1,87 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import * as path from 'node:path';
+
+export interface PipelineNotificationsProps {
+  /** Name of the topic the team subscribes to. */
+  readonly topicName: string;
+  /** Address subscribed to the topic (confirmed once by e-mail). */
+  readonly email: string;
+  /** Words in front of every subject, e.g. `[Orcha infra]`. */
+  readonly subjectPrefix: string;
+  /** Retention of the notifier function's logs. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** The execution states that reach people. */
+export const NOTIFIED_PIPELINE_STATES = ['STARTED', 'SUCCEEDED', 'FAILED'] as const;
+
+/**
+ * Pipeline events by e-mail with a readable subject: EventBridge rules on the pipeline's
+ * execution states and on its approval actions → a small function that writes the subject
+ * and body → an SNS topic with the team's address.
+ */
+export class PipelineNotifications extends Construct {
+  public readonly topic: sns.Topic;
+  private readonly notifier: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: PipelineNotificationsProps) {
+    super(scope, id);
+    this.topic = new sns.Topic(this, 'Topic', {
+      topicName: props.topicName,
+      displayName: props.subjectPrefix,
+      enforceSSL: true,
+    });
+    this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+
+    const logGroup = new logs.LogGroup(this, 'NotifierLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const notifier = new nodejs.NodejsFunction(this, 'Notifier', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'pipeline-notifier', 'index.ts'),
+      runtime: lambda.Runtime.NODEJS_LATEST,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logGroup,
+      environment: { TOPIC_ARN: this.topic.topicArn, SUBJECT_PREFIX: props.subjectPrefix },
+      bundling: { sourceMap: true, minify: true },
+    });
+    this.topic.grantPublish(notifier);
+    this.notifier = notifier;
+  }
+
+  /** Notifies on the pipeline's execution start, success and failure, and on every approval it waits for. */
+  public watch(pipeline: codepipeline.IPipeline): void {
+    const target = new targets.LambdaFunction(this.notifier, { retryAttempts: 2 });
+    new events.Rule(this, 'ExecutionStateRule', {
+      description: `${pipeline.pipelineName}: execution started, succeeded or failed`,
+      eventPattern: {
+        source: ['aws.codepipeline'],
+        detailType: ['CodePipeline Pipeline Execution State Change'],
+        resources: [pipeline.pipelineArn],
+        detail: { state: [...NOTIFIED_PIPELINE_STATES] },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'ApprovalRule', {
+      description: `${pipeline.pipelineName}: waiting for a manual approval`,
+      eventPattern: {
+        source: ['aws.codepipeline'],
+        detailType: ['CodePipeline Action Execution State Change'],
+        resources: [pipeline.pipelineArn],
+        detail: { state: ['STARTED'], type: { category: ['Approval'] } },
+      },
+      targets: [target],
+    });
+  }
+}

