@@ -288,7 +288,9 @@ function groupMetricsErrors(asg: autoscaling.AutoScalingGroup): string[] {
   const collections: unknown = Stack.of(asg).resolve(cfn.metricsCollection);
   const collected =
     Array.isArray(collections) &&
-    collections.some((c: { metrics?: string[] }) => !c.metrics || c.metrics.includes('GroupInServiceInstances'));
+    collections.some(
+      (c: { metrics?: string[] }) => !c.metrics || c.metrics.includes('GroupInServiceInstances'),
+    );
   return collected
     ? []
     : [

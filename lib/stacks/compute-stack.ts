@@ -1,19 +1,24 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
-import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
-import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
-import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import type * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
-import type { QueuePair } from './foundation-stack';
+import { AppInstanceBoot } from '../constructs/app-instance-boot';
+import { AppServiceRole } from '../constructs/app-service-role';
+import { SessionManagerPreferences } from '../constructs/session-manager-preferences';
+import { acknowledge } from '../nag';
+import { SubnetGroups, type QueuePair } from './foundation-stack';
 
 export interface ComputeStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -31,17 +36,200 @@ export interface ComputeStackProps extends StackProps {
   readonly applicationLogGroup: logs.ILogGroup;
   readonly userDataLogGroup: logs.ILogGroup;
   readonly ssmSessionsLogGroup: logs.ILogGroup;
+  /** Receives the load balancer's access logs (under `alb/`); its bucket policy gets the ELB delivery statements. */
+  readonly accessLogsBucket: s3.IBucket;
 }
+
+/** Root volume of the instances: Docker images and container logs live here. */
+const ROOT_VOLUME_GIB = 30;
+/** Longest boot (packages, compose, agents) before the instance counts as failed. */
+const BOOT_TIMEOUT = Duration.minutes(15);
 
 /** ALB, Auto Scaling group, certificate, DNS record and the instances' IAM role. */
 export class ComputeStack extends Stack {
-  public readonly loadBalancer!: elbv2.ApplicationLoadBalancer;
-  public readonly targetGroup!: elbv2.ApplicationTargetGroup;
-  public readonly autoScalingGroup!: autoscaling.AutoScalingGroup;
-  public readonly certificate!: acm.Certificate;
-  public readonly serviceRole!: iam.Role;
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly certificate: acm.Certificate;
+  public readonly serviceRole: iam.Role;
+  public readonly launchTemplate: ec2.LaunchTemplate;
+  /** The `app` alias record (`app.prod.getorcha.com`). */
+  public readonly appRecord: route53.ARecord;
+  /** `https://app.prod.getorcha.com` */
+  public readonly appUrl: string;
+  /** Present in the one environment of the account that owns the Session Manager preferences. */
+  public readonly sessionManagerPreferences?: SessionManagerPreferences;
 
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
+    const { config, naming } = props;
+    const compute = config.compute;
+    const appDomain = `${config.dns.appRecordName}.${config.dns.zoneName}`;
+    this.appUrl = `https://${appDomain}`;
+
+    // Every security group rule is written once, in FoundationStack: import both groups immutable.
+    const albSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'AlbSg',
+      props.albSecurityGroup.securityGroupId,
+      { mutable: false },
+    );
+    const instanceSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'Ec2Sg',
+      props.ec2SecurityGroup.securityGroupId,
+      { mutable: false },
+    );
+
+    // --- Certificate and load balancer
+    this.certificate = new acm.Certificate(this, 'Certificate', {
+      domainName: appDomain,
+      validation: acm.CertificateValidation.fromDns(props.hostedZone),
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      loadBalancerName: naming.loadBalancer,
+      vpc: props.vpc,
+      vpcSubnets: { subnetGroupName: SubnetGroups.PUBLIC },
+      internetFacing: true,
+      securityGroup: albSecurityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: config.database.deletionProtection,
+    });
+    this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'alb');
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      targetGroupName: naming.targetGroup,
+      vpc: props.vpc,
+      targetType: elbv2.TargetType.INSTANCE,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      port: compute.appPort,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        path: config.dns.healthCheckPath,
+        protocol: elbv2.Protocol.HTTP,
+        port: 'traffic-port',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+
+    this.loadBalancer.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [this.certificate],
+      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      defaultTargetGroups: [this.targetGroup],
+      open: false,
+    });
+    this.loadBalancer.addRedirect({
+      sourceProtocol: elbv2.ApplicationProtocol.HTTP,
+      sourcePort: 80,
+      targetProtocol: elbv2.ApplicationProtocol.HTTPS,
+      targetPort: 443,
+      open: false,
+    });
+
+    this.appRecord = new route53.ARecord(this, 'AppRecord', {
+      zone: props.hostedZone,
+      recordName: config.dns.appRecordName,
+      target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer)),
+      comment: `Orcha ${config.name}: the application's load balancer`,
+    });
+
+    // --- Instances
+    this.serviceRole = new AppServiceRole(this, 'ServiceRole', {
+      roleName: naming.serviceRole,
+      parameterRoot: naming.parameterRoot,
+      databaseSecret: props.databaseSecret,
+      documentsBucketName: naming.documentsBucket(config.account),
+      workQueues: [props.ingest.queue, props.emailAcquire.queue],
+      repository: props.repository,
+      logGroups: [props.applicationLogGroup, props.userDataLogGroup, props.ssmSessionsLogGroup],
+    }).role;
+
+    const boot = new AppInstanceBoot(this, 'Boot', {
+      environment: config.name,
+      parameterRoot: naming.parameterRoot,
+      database: props.database,
+      databaseName: naming.dbName,
+      databaseSecret: props.databaseSecret,
+      ingestQueue: props.ingest.queue,
+      emailAcquireQueue: props.emailAcquire.queue,
+      documentsBucket: props.documentsBucket,
+      repository: props.repository,
+      appPort: compute.appPort,
+      replPort: compute.replPort,
+      healthCheckPath: config.dns.healthCheckPath,
+      applicationLogGroup: props.applicationLogGroup,
+      userDataLogGroup: props.userDataLogGroup,
+    });
+
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      launchTemplateName: naming.launchTemplate,
+      instanceType: new ec2.InstanceType(compute.instanceType),
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+      userData: boot.userData,
+      role: this.serviceRole,
+      securityGroup: instanceSecurityGroup,
+      // The original design: instances in the public subnets, no NAT.
+      associatePublicIpAddress: true,
+      requireImdsv2: true,
+      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+      // Containers on Docker's bridge network are one hop further from IMDS.
+      httpPutResponseHopLimit: 2,
+      detailedMonitoring: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(ROOT_VOLUME_GIB, {
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            encrypted: true,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
+      autoScalingGroupName: naming.autoScalingGroup,
+      vpc: props.vpc,
+      vpcSubnets: { subnetGroupName: SubnetGroups.PUBLIC },
+      launchTemplate: this.launchTemplate,
+      minCapacity: compute.minCapacity,
+      maxCapacity: compute.maxCapacity,
+      cooldown: Duration.minutes(5),
+      // Free; the OpsStack alarm on GroupInServiceInstances reads them.
+      groupMetrics: [autoscaling.GroupMetrics.all()],
+      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
+        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+        gracePeriod: Duration.seconds(compute.healthCheckGraceSeconds),
+      }),
+      // Replace instances one at a time; with max = 1 the old one must go first.
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: 1,
+        minInstancesInService: Math.min(compute.minCapacity, compute.maxCapacity - 1),
+        pauseTime: BOOT_TIMEOUT,
+      }),
+      signals: autoscaling.Signals.waitForAll({ timeout: BOOT_TIMEOUT }),
+    });
+    boot.signalTo(this.autoScalingGroup);
+    Tags.of(this.autoScalingGroup).add('Name', naming.instanceName, { applyToLaunchedInstances: true });
+    this.autoScalingGroup.attachToApplicationTargetGroup(this.targetGroup);
+
+    if (compute.sessionManagerPreferences) {
+      this.sessionManagerPreferences = new SessionManagerPreferences(this, 'SessionManagerPreferences', {
+        logGroup: props.ssmSessionsLogGroup,
+      });
+    }
+
+    acknowledge(
+      this.autoScalingGroup,
+      'AwsSolutions-AS3',
+      'The group has a fixed size (min = max); its failure modes alert through the OpsStack alarms on GroupInServiceInstances and HealthyHostCount to the alerts topic, which this stack cannot reference.',
+    );
   }
 }

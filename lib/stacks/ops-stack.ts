@@ -1,16 +1,23 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
+import { OrchaAlarms } from '../constructs/alarms';
+import { AppPipeline } from '../constructs/app-pipeline';
+import { MonthlyCostBudget } from '../constructs/budget';
+import { DeveloperAccess } from '../constructs/developer-access';
 import type { QueuePair } from './foundation-stack';
 
 export interface OpsStackProps extends StackProps {
@@ -38,11 +45,162 @@ export interface OpsStackProps extends StackProps {
   readonly pipelineAccount?: string;
 }
 
+/** AWS services that publish to the alerts topic. */
+const PUBLISHERS = {
+  cloudWatch: 'cloudwatch.amazonaws.com',
+  budgets: 'budgets.amazonaws.com',
+  codeStarNotifications: 'codestar-notifications.amazonaws.com',
+} as const;
+
 /** Alarms, alerts topic, the application's deploy pipeline, budget and developer access. */
 export class OpsStack extends Stack {
-  public readonly alertsTopic!: sns.Topic;
+  /** Every alarm, budget and approval notification; e-mailed to `config.alertEmail`. */
+  public readonly alertsTopic: sns.Topic;
+  /** Customer managed key of the alerts topic (AWS-managed SNS keys admit no service publishers). */
+  public readonly alertsKey: kms.Key;
+  public readonly alarms: OrchaAlarms;
+  public readonly appPipeline: AppPipeline;
+  public readonly budget: MonthlyCostBudget;
+  public readonly developerAccess: DeveloperAccess;
 
   constructor(scope: Construct, id: string, props: OpsStackProps) {
     super(scope, id, props);
+    const { config, naming } = props;
+
+    this.alertsKey = this.createAlertsKey(naming);
+    this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
+      topicName: naming.alertsTopic,
+      displayName: `Orcha ${config.name} alerts`,
+      masterKey: this.alertsKey,
+      enforceSSL: true,
+    });
+    this.alertsTopic.addSubscription(new subscriptions.EmailSubscription(config.alertEmail));
+    this.allowServicesToPublish(this.alertsTopic);
+
+    this.alarms = new OrchaAlarms(this, 'Alarms', {
+      alarmName: (key) => naming.alarm(key),
+      topic: this.alertsTopic,
+      targetGroup: props.targetGroup,
+      autoScalingGroup: props.autoScalingGroup,
+      database: props.database,
+      ingestQueue: props.ingest.queue,
+      ingestDeadLetterQueue: props.ingest.deadLetterQueue,
+      emailAcquireDeadLetterQueue: props.emailAcquire.deadLetterQueue,
+      certificate: props.certificate,
+    });
+
+    this.budget = new MonthlyCostBudget(this, 'Budget', {
+      budgetName: naming.budget,
+      limitUsd: config.monitoring.monthlyBudgetUsd,
+      email: config.alertEmail,
+      topic: this.alertsTopic,
+    });
+
+    this.appPipeline = new AppPipeline(this, 'AppPipeline', {
+      pipelineName: naming.appPipeline,
+      buildProjectName: naming.buildProject,
+      applicationName: naming.codeDeployApplication,
+      deploymentGroupName: naming.codeDeployGroup,
+      connectionName: naming.appConnection,
+      source: config.appPipeline.source,
+      requireApproval: config.appPipeline.requireApproval,
+      approvalTopic: this.alertsTopic,
+      artifactBucket: props.pipelineArtifactsBucket,
+      repository: props.repository,
+      buildLogGroup: props.codeBuildLogGroup,
+      autoScalingGroup: props.autoScalingGroup,
+    });
+
+    this.developerAccess = new DeveloperAccess(this, 'DeveloperAccess', {
+      managedPolicyName: naming.developerPolicy,
+      instanceName: naming.instanceName,
+      shellDocumentName: naming.sessionManagerDocument,
+    });
+  }
+
+  /**
+   * SNS encrypts with this key on behalf of each publisher, so the key policy names the services
+   * that publish: CloudWatch alarms, Budgets and CodeStar notifications (as AWS documents for
+   * each; the pipeline role's own permission comes from the topic's grantPublish).
+   */
+  private createAlertsKey(naming: Naming): kms.Key {
+    const key = new kms.Key(this, 'AlertsKey', {
+      alias: `alias/${naming.alertsTopic}`,
+      description: `Encrypts the ${naming.alertsTopic} SNS topic`,
+      enableKeyRotation: true,
+      // Messages are transient: nothing stays encrypted under this key once the topic is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    const keyUse = ['kms:Decrypt', 'kms:GenerateDataKey*'];
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal(PUBLISHERS.cloudWatch)],
+        actions: keyUse,
+        resources: ['*'],
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowBudgets',
+        principals: [new iam.ServicePrincipal(PUBLISHERS.budgets)],
+        actions: keyUse,
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:budgets::${this.account}:*` },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCodeStarNotifications',
+        principals: [new iam.ServicePrincipal(PUBLISHERS.codeStarNotifications)],
+        actions: keyUse,
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
+      }),
+    );
+    return key;
+  }
+
+  /** Topic policy: the three publishing services, each only on behalf of this account. */
+  private allowServicesToPublish(topic: sns.Topic): void {
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal(PUBLISHERS.cloudWatch)],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`,
+          },
+        },
+      }),
+    );
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowBudgets',
+        principals: [new iam.ServicePrincipal(PUBLISHERS.budgets)],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:budgets::${this.account}:*` },
+        },
+      }),
+    );
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCodeStarNotifications',
+        principals: [new iam.ServicePrincipal(PUBLISHERS.codeStarNotifications)],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
   }
 }

@@ -66,6 +66,8 @@ export class OrchaStage extends Stage {
       applicationLogGroup: f.applicationLogGroup,
       userDataLogGroup: f.userDataLogGroup,
       ssmSessionsLogGroup: f.ssmSessionsLogGroup,
+      accessLogsBucket: f.accessLogsBucket,
+      pipelineArtifactsBucket: f.pipelineArtifactsBucket,
     });
 
     this.ops = new OpsStack(this, 'Ops', {

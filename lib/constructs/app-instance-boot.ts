@@ -1,0 +1,251 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Aws, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import type { CfnAutoScalingGroup } from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Directory of the boot script and the files it writes on the instance. */
+export const BOOT_ASSETS_DIR = path.join(__dirname, '..', '..', 'assets', 'boot');
+
+/** The user data template; it embeds the other files with `{{FILE:<name>}}`. */
+export const BOOT_SCRIPT = 'boot.sh';
+
+/** EC2 refuses user data larger than this (before base64). */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/** Delimiter of the heredocs that write the embedded files; no embedded file may contain it. */
+const HEREDOC_DELIMITER = 'ORCHA_EOF';
+
+/** The values substituted into the boot script. Any string may be a CloudFormation token. */
+export interface BootScriptValues {
+  /** Environment name (`prod`), passed to the containers as ORCHA_ENVIRONMENT. */
+  readonly environment: string;
+  readonly region: string;
+  /** Stack of the Auto Scaling group, for cfn-signal. */
+  readonly stackName: string;
+  /** Logical id of the Auto Scaling group, for cfn-signal. */
+  readonly signalResource: string;
+  /** SSM parameters directly under this path become the containers' settings (`/v1-orcha`). */
+  readonly parameterRoot: string;
+  /** Name or ARN of the database credentials secret (`username`, `password`). */
+  readonly dbSecretId: string;
+  readonly dbHost: string;
+  readonly dbPort: string;
+  readonly dbName: string;
+  readonly ingestQueueUrl: string;
+  readonly emailAcquireQueueUrl: string;
+  readonly documentsBucket: string;
+  /** ECR registry host (`<account>.dkr.ecr.<region>.amazonaws.com`). */
+  readonly registry: string;
+  /** Image of the app and worker containers, with its tag. */
+  readonly image: string;
+  readonly appPort: number;
+  /** The REPL port, published on 127.0.0.1 only (reached through SSM port forwarding). */
+  readonly replPort: number;
+  /** Path the refresh script polls after a deploy (the load balancer's health check path). */
+  readonly healthCheckPath: string;
+  /** Arguments of the worker container (its `command`). */
+  readonly workerCommand: readonly string[];
+  /** Receives the containers' logs and the refresh script's log. */
+  readonly applicationLogGroup: string;
+  /** Receives cloud-init's output and the boot script's own log. */
+  readonly userDataLogGroup: string;
+}
+
+function readAsset(name: string): string {
+  return fs.readFileSync(path.join(BOOT_ASSETS_DIR, name), 'utf8');
+}
+
+/**
+ * Replaces every `{{KEY}}` of `template`. Throws on a placeholder without a value and on a
+ * value without a placeholder, so that the template and the code cannot drift apart.
+ */
+export function substitute(template: string, values: Readonly<Record<string, string>>, where: string): string {
+  const used = new Set<string>();
+  const result = template.replace(/\{\{([A-Z_]+)\}\}/g, (_match, key: string) => {
+    if (!Object.prototype.hasOwnProperty.call(values, key)) {
+      throw new Error(`${where}: no value for placeholder {{${key}}}`);
+    }
+    used.add(key);
+    return values[key];
+  });
+  const unused = Object.keys(values).filter((key) => !used.has(key));
+  if (unused.length > 0) throw new Error(`${where}: values without a placeholder: ${unused.join(', ')}`);
+  const leftover = /\{\{[^}]*\}\}/.exec(result);
+  if (leftover) throw new Error(`${where}: unknown placeholder ${leftover[0]}`);
+  return result;
+}
+
+/** Single-quoted shell and YAML values must not contain a single quote. */
+function quotable(name: string, value: string): string {
+  if (!Token.isUnresolved(value) && /['\n]/.test(value)) {
+    throw new Error(`Boot script value ${name} must not contain a single quote or a newline: ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Renders the user data: `assets/boot/boot.sh` with the embedded files and every value
+ * substituted. Pure and deterministic (the same values give the same script).
+ */
+export function renderBootScript(v: BootScriptValues): string {
+  if (!/^\/[A-Za-z0-9/_.-]*$/.test(v.healthCheckPath)) {
+    throw new Error(`Boot script: healthCheckPath must be an absolute URL path, got ${v.healthCheckPath}`);
+  }
+  if (v.workerCommand.length === 0) throw new Error('Boot script: workerCommand must not be empty');
+  const q = (name: string, value: string) => quotable(name, value);
+
+  const files: Record<string, string> = {
+    'amazon-cloudwatch-agent.json': substitute(
+      readAsset('amazon-cloudwatch-agent.json'),
+      {
+        APPLICATION_LOG_GROUP: q('applicationLogGroup', v.applicationLogGroup),
+        USER_DATA_LOG_GROUP: q('userDataLogGroup', v.userDataLogGroup),
+      },
+      'amazon-cloudwatch-agent.json',
+    ),
+    'docker-compose.yml': substitute(
+      readAsset('docker-compose.yml'),
+      {
+        IMAGE: q('image', v.image),
+        APP_PORT: String(v.appPort),
+        REPL_PORT: String(v.replPort),
+        // A JSON array is a YAML flow sequence.
+        WORKER_COMMAND: JSON.stringify(v.workerCommand),
+      },
+      'docker-compose.yml',
+    ),
+    'orcha-prepare.sh': readAsset('orcha-prepare.sh'),
+    'orcha-refresh.sh': readAsset('orcha-refresh.sh'),
+    'orcha.service': readAsset('orcha.service'),
+  };
+
+  const embedded = readAsset(BOOT_SCRIPT).replace(/^\{\{FILE:([A-Za-z0-9._-]+)\}\}$/gm, (_m, name: string) => {
+    const content = files[name];
+    if (content === undefined) throw new Error(`${BOOT_SCRIPT}: unknown embedded file ${name}`);
+    if (new RegExp(`^${HEREDOC_DELIMITER}$`, 'm').test(content)) {
+      throw new Error(`${name} contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+    }
+    return content.replace(/\n$/, '');
+  });
+
+  return substitute(
+    embedded,
+    {
+      ENVIRONMENT: q('environment', v.environment),
+      REGION: q('region', v.region),
+      STACK_NAME: q('stackName', v.stackName),
+      SIGNAL_RESOURCE: q('signalResource', v.signalResource),
+      PARAMETER_ROOT: q('parameterRoot', v.parameterRoot),
+      DB_SECRET_ID: q('dbSecretId', v.dbSecretId),
+      DB_HOST: q('dbHost', v.dbHost),
+      DB_PORT: q('dbPort', v.dbPort),
+      DB_NAME: q('dbName', v.dbName),
+      INGEST_QUEUE_URL: q('ingestQueueUrl', v.ingestQueueUrl),
+      EMAIL_ACQUIRE_QUEUE_URL: q('emailAcquireQueueUrl', v.emailAcquireQueueUrl),
+      DOCUMENTS_BUCKET: q('documentsBucket', v.documentsBucket),
+      REGISTRY: q('registry', v.registry),
+      APP_PORT: String(v.appPort),
+      HEALTH_CHECK_PATH: v.healthCheckPath,
+    },
+    BOOT_SCRIPT,
+  );
+}
+
+export interface AppInstanceBootProps {
+  /** Environment name, passed to the containers as ORCHA_ENVIRONMENT. */
+  readonly environment: string;
+  /** SSM parameters directly under this path become the containers' settings (`/v1-orcha`). */
+  readonly parameterRoot: string;
+  /** The database; its endpoint address and port go to the containers. */
+  readonly database: rds.IDatabaseInstance;
+  /** Name of the database the application uses. */
+  readonly databaseName: string;
+  /** Credentials of the database (`username`, `password`). */
+  readonly databaseSecret: secretsmanager.ISecret;
+  readonly ingestQueue: sqs.IQueue;
+  readonly emailAcquireQueue: sqs.IQueue;
+  readonly documentsBucket: s3.IBucket;
+  /** Repository of the application image. */
+  readonly repository: ecr.IRepository;
+  /**
+   * Tag the app and worker run; the application's pipeline pushes it and deploys with
+   * `orcha-refresh`.
+   * @default 'latest'
+   */
+  readonly imageTag?: string;
+  /** Port of the app container, published on the host for the load balancer. */
+  readonly appPort: number;
+  /** Port of the application's REPL, published on 127.0.0.1 for SSM port forwarding. */
+  readonly replPort: number;
+  /** Health check path of the app (polled by `orcha-refresh` after a deploy). */
+  readonly healthCheckPath: string;
+  /**
+   * Arguments that make the image run the SQS worker instead of the web app.
+   * @default ['worker']
+   */
+  readonly workerCommand?: readonly string[];
+  /** Receives the containers' logs. */
+  readonly applicationLogGroup: logs.ILogGroup;
+  /** Receives cloud-init's output and the boot script's log. */
+  readonly userDataLogGroup: logs.ILogGroup;
+}
+
+/**
+ * The boot script of the application instances as EC2 user data, built from the files in
+ * `assets/boot/`. Call {@link signalTo} with the Auto Scaling group whose creation policy
+ * waits for the script's cfn-signal.
+ */
+export class AppInstanceBoot extends Construct {
+  /** The user data to give to the launch template. */
+  public readonly userData: ec2.UserData;
+  private signalResource?: CfnAutoScalingGroup;
+
+  constructor(scope: Construct, id: string, props: AppInstanceBootProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const script = renderBootScript({
+      environment: props.environment,
+      region: stack.region,
+      stackName: Aws.STACK_NAME,
+      signalResource: Lazy.string({
+        produce: () => {
+          if (!this.signalResource) {
+            throw new Error(`${this.node.path}: call signalTo(autoScalingGroup) so cfn-signal names its group`);
+          }
+          return stack.getLogicalId(this.signalResource);
+        },
+      }),
+      parameterRoot: props.parameterRoot,
+      dbSecretId: props.databaseSecret.secretArn,
+      dbHost: props.database.dbInstanceEndpointAddress,
+      dbPort: props.database.dbInstanceEndpointPort,
+      dbName: props.databaseName,
+      ingestQueueUrl: props.ingestQueue.queueUrl,
+      emailAcquireQueueUrl: props.emailAcquireQueue.queueUrl,
+      documentsBucket: props.documentsBucket.bucketName,
+      registry: Fn.select(0, Fn.split('/', props.repository.repositoryUri)),
+      image: props.repository.repositoryUriForTag(props.imageTag ?? 'latest'),
+      appPort: props.appPort,
+      replPort: props.replPort,
+      healthCheckPath: props.healthCheckPath,
+      workerCommand: props.workerCommand ?? ['worker'],
+      applicationLogGroup: props.applicationLogGroup.logGroupName,
+      userDataLogGroup: props.userDataLogGroup.logGroupName,
+    });
+    this.userData = ec2.UserData.custom(script);
+  }
+
+  /** The Auto Scaling group the script signals (its creation policy must expect signals). */
+  public signalTo(group: autoscaling.AutoScalingGroup): void {
+    this.signalResource = group.node.defaultChild as CfnAutoScalingGroup;
+  }
+}

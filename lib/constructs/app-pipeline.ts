@@ -1,0 +1,284 @@
+import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codeconnections from 'aws-cdk-lib/aws-codeconnections';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/** The CodeBuild image of the specification (Amazon Linux 2, ARM64, standard 3.0). */
+export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
+
+/** File the build writes into the deployment bundle: `IMAGE_URI=<repository>:<commit>`. */
+export const IMAGE_ENV_FILE = 'image.env';
+
+/** The application repository, reached through a CodeConnections (GitHub) connection. */
+export interface AppSource {
+  /** `owner/name` of the GitHub repository. */
+  readonly repository: string;
+  /** Branch whose pushes start the pipeline. */
+  readonly branch: string;
+  /**
+   * ARN of an existing connection.
+   * @default - a connection is created here; it stays PENDING until an administrator completes
+   * it once in the console (Developer Tools > Settings > Connections)
+   */
+  readonly connectionArn?: string;
+}
+
+export interface AppPipelineProps {
+  /** Name of the pipeline, e.g. `v1-orcha-deploy`. */
+  readonly pipelineName: string;
+  /** Name of the CodeBuild project, e.g. `v1-orcha-build`. */
+  readonly buildProjectName: string;
+  /** Name of the CodeDeploy application, e.g. `v1-orcha`. */
+  readonly applicationName: string;
+  /** Name of the CodeDeploy deployment group, e.g. `v1-orcha-production`. */
+  readonly deploymentGroupName: string;
+  /** Name of the connection created when `source.connectionArn` is not set, e.g. `v1-orcha-app-github`. */
+  readonly connectionName: string;
+  /** The application repository and branch. */
+  readonly source: AppSource;
+  /** Insert a manual approval between the build and the deployment. */
+  readonly requireApproval: boolean;
+  /** Notified when an approval is waiting (only used when `requireApproval`). */
+  readonly approvalTopic: sns.ITopic;
+  /** Bucket of the pipeline's artifacts (its encryption encrypts them). */
+  readonly artifactBucket: s3.IBucket;
+  /** The image repository the build pushes to. */
+  readonly repository: ecr.IRepository;
+  /** Log group of the builds. */
+  readonly buildLogGroup: logs.ILogGroup;
+  /**
+   * The Auto Scaling group CodeDeploy deploys to. Its instances run the CodeDeploy agent
+   * (installed by their boot script) and are granted read access to the artifact bucket.
+   */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+  /**
+   * Build timeout.
+   * @default Duration.minutes(30)
+   */
+  readonly buildTimeout?: Duration;
+}
+
+/**
+ * The application's pipeline: GitHub (CodeConnections) → CodeBuild (tests, uberjar, image pushed
+ * to ECR) → optional manual approval → CodeDeploy to the Auto Scaling group, all at once, with
+ * automatic rollback.
+ *
+ * Contract with the application repository (the buildspec lives here, as in the original):
+ * - its `Dockerfile` has a stage named `test` that runs the test suite, and a final stage that
+ *   builds the uberjar and the runtime image;
+ * - `appspec.yml` and `scripts/` at its root form the CodeDeploy bundle; the build adds
+ *   `image.env` (`IMAGE_URI=<repository uri>:<commit sha>`) so the hooks deploy the image built
+ *   from that commit rather than whatever `latest` is by then.
+ */
+export class AppPipeline extends Construct {
+  public readonly pipeline: codepipeline.Pipeline;
+  public readonly buildProject: codebuild.PipelineProject;
+  public readonly application: codedeploy.ServerApplication;
+  public readonly deploymentGroup: codedeploy.ServerDeploymentGroup;
+  /** ARN of the connection the source action uses. */
+  public readonly connectionArn: string;
+  /** The connection created here, when none was configured. */
+  public readonly connection?: codeconnections.CfnConnection;
+
+  constructor(scope: Construct, id: string, props: AppPipelineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const [owner, repo] = splitRepository(props.source.repository);
+
+    // --- Connection
+    if (props.source.connectionArn) {
+      this.connectionArn = props.source.connectionArn;
+    } else {
+      this.connection = new codeconnections.CfnConnection(this, 'Connection', {
+        connectionName: props.connectionName,
+        providerType: 'GitHub',
+      });
+      this.connectionArn = this.connection.attrConnectionArn;
+      new CfnOutput(this, 'ConnectionArn', {
+        description: `Connection to GitHub (${props.source.repository}); PENDING until completed in the console`,
+        value: this.connectionArn,
+      });
+      new CfnOutput(this, 'ConnectionConsoleUrl', {
+        description: 'Complete the pending connection here: select it, "Update pending connection"',
+        value: `https://${stack.region}.console.aws.amazon.com/codesuite/settings/connections?region=${stack.region}`,
+      });
+    }
+
+    // --- Build
+    this.buildProject = new codebuild.PipelineProject(this, 'Build', {
+      projectName: props.buildProjectName,
+      description: `Tests ${props.source.repository}, builds its uberjar and Docker image, pushes the image to ECR`,
+      environment: {
+        buildImage: codebuild.LinuxArmBuildImage.fromCodeBuildImageId(BUILD_IMAGE_ID),
+        computeType: codebuild.ComputeType.SMALL,
+        // Docker builds need the Docker daemon of the build container.
+        privileged: true,
+      },
+      // CodeBuild itself sets AWS_DEFAULT_REGION and AWS_REGION; CODEBUILD_* names are reserved.
+      environmentVariables: {
+        REPOSITORY_URI: { value: props.repository.repositoryUri },
+        IMAGE_REPO_NAME: { value: props.repository.repositoryName },
+        AWS_ACCOUNT_ID: { value: stack.account },
+      },
+      buildSpec: codebuild.BuildSpec.fromObject(BUILD_SPEC),
+      cache: codebuild.Cache.local(codebuild.LocalCacheMode.DOCKER_LAYER),
+      logging: { cloudWatch: { logGroup: props.buildLogGroup } },
+      timeout: props.buildTimeout ?? Duration.minutes(30),
+    });
+    // Push and pull on this repository only (grantPullPush adds ecr:GetAuthorizationToken, which
+    // has no resource-level permissions).
+    props.repository.grantPullPush(this.buildProject);
+
+    // --- Deploy target
+    this.application = new codedeploy.ServerApplication(this, 'Application', {
+      applicationName: props.applicationName,
+    });
+    this.deploymentGroup = new codedeploy.ServerDeploymentGroup(this, 'DeploymentGroup', {
+      application: this.application,
+      deploymentGroupName: props.deploymentGroupName,
+      autoScalingGroups: [props.autoScalingGroup],
+      deploymentConfig: codedeploy.ServerDeploymentConfig.ALL_AT_ONCE,
+      // The instances' boot script installs the agent; CDK's installer would add user data.
+      installAgent: false,
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false },
+    });
+
+    // --- Pipeline
+    this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
+      pipelineName: props.pipelineName,
+      pipelineType: codepipeline.PipelineType.V2,
+      artifactBucket: props.artifactBucket,
+      restartExecutionOnUpdate: false,
+    });
+
+    // CDK grants only `codestar-connections:UseConnection`; IAM matches the action's prefix to
+    // the ARN's, and connections created since July 2024 are `arn:aws:codeconnections:…`.
+    const sourceRole = new iam.Role(this, 'SourceActionRole', {
+      assumedBy: new iam.ArnPrincipal(this.pipeline.role.roleArn),
+      description: `Source action of ${props.pipelineName}`,
+    });
+    sourceRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [`${connectionServicePrefix(this.connectionArn)}:UseConnection`],
+        resources: [this.connectionArn],
+      }),
+    );
+
+    const sourceOutput = new codepipeline.Artifact('Source');
+    const bundle = new codepipeline.Artifact('Bundle');
+    const source = new actions.CodeStarConnectionsSourceAction({
+      actionName: 'GitHub',
+      owner,
+      repo,
+      branch: props.source.branch,
+      connectionArn: this.connectionArn,
+      triggerOnPush: true,
+      output: sourceOutput,
+      role: sourceRole,
+      variablesNamespace: 'Source',
+    });
+    this.pipeline.addStage({ stageName: 'Source', actions: [source] });
+
+    this.pipeline.addStage({
+      stageName: 'Build',
+      actions: [
+        new actions.CodeBuildAction({
+          actionName: 'BuildAndPushImage',
+          project: this.buildProject,
+          input: sourceOutput,
+          outputs: [bundle],
+          environmentVariables: { COMMIT_ID: { value: source.variables.commitId } },
+        }),
+      ],
+    });
+
+    if (props.requireApproval) {
+      this.pipeline.addStage({
+        stageName: 'Approve',
+        actions: [
+          new actions.ManualApprovalAction({
+            actionName: 'Approve',
+            notificationTopic: props.approvalTopic,
+            additionalInformation: `Deploy ${props.source.repository}@${source.variables.commitId} (${source.variables.commitMessage}) to ${props.deploymentGroupName}?`,
+            timeout: Duration.days(3),
+          }),
+        ],
+      });
+    }
+
+    this.pipeline.addStage({
+      stageName: 'Deploy',
+      actions: [
+        new actions.CodeDeployServerDeployAction({
+          actionName: 'Deploy',
+          input: bundle,
+          deploymentGroup: this.deploymentGroup,
+        }),
+      ],
+    });
+  }
+}
+
+/**
+ * Tests, uberjar and image in Docker (the build image has Docker but no Clojure toolchain; the
+ * image's own stages pin it). Every phase aborts the build on failure, so nothing is pushed
+ * after a failed test.
+ */
+const BUILD_SPEC = {
+  version: '0.2',
+  env: { shell: 'bash' },
+  phases: {
+    pre_build: {
+      'on-failure': 'ABORT',
+      commands: [
+        'IMAGE_TAG="${COMMIT_ID:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+        'test -n "$IMAGE_TAG"',
+        'echo "Building $IMAGE_REPO_NAME:$IMAGE_TAG"',
+        'aws ecr get-login-password --region "$AWS_DEFAULT_REGION" | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
+      ],
+    },
+    build: {
+      'on-failure': 'ABORT',
+      commands: [
+        // The Dockerfile's `test` stage runs the test suite; a failing test fails the build.
+        'docker build --target test --tag "$IMAGE_REPO_NAME:test" .',
+        // The final stage builds the uberjar and the runtime image.
+        'docker build --tag "$REPOSITORY_URI:$IMAGE_TAG" --tag "$REPOSITORY_URI:latest" .',
+      ],
+    },
+    post_build: {
+      'on-failure': 'ABORT',
+      commands: [
+        'docker push "$REPOSITORY_URI:$IMAGE_TAG"',
+        'docker push "$REPOSITORY_URI:latest"',
+        `echo "IMAGE_URI=$REPOSITORY_URI:$IMAGE_TAG" > ${IMAGE_ENV_FILE}`,
+      ],
+    },
+  },
+  artifacts: {
+    files: ['appspec.yml', 'scripts/**/*', IMAGE_ENV_FILE],
+  },
+} as const;
+
+function splitRepository(repository: string): [string, string] {
+  const parts = repository.split('/');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    throw new Error(`Application repository must be owner/name, got ${JSON.stringify(repository)}`);
+  }
+  return [parts[0], parts[1]];
+}
+
+/** `codeconnections` for connections created here (and new ARNs), else the ARN's own prefix. */
+function connectionServicePrefix(arn: string): 'codeconnections' | 'codestar-connections' {
+  if (Token.isUnresolved(arn)) return 'codeconnections';
+  return arn.split(':')[2] === 'codestar-connections' ? 'codestar-connections' : 'codeconnections';
+}

@@ -1,0 +1,94 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/** The AWS-owned document that forwards a local port to a port on the instance (the REPL). */
+export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSession';
+
+export interface DeveloperAccessProps {
+  /** Name of the managed policy, e.g. `v1-orcha-developer-ssm-access`. */
+  readonly managedPolicyName: string;
+  /** Value of the `Name` tag of the instances developers may open sessions on, e.g. `v1-orcha-app`. */
+  readonly instanceName: string;
+  /**
+   * The account's Session Manager preferences document, used for plain shell sessions
+   * (`aws ssm start-session --target …` without `--document-name`).
+   * @default 'SSM-SessionManagerRunShell'
+   */
+  readonly shellDocumentName?: string;
+}
+
+/**
+ * An IAM managed policy for developers: Session Manager shells and port forwarding on the
+ * application instances only, nothing else. Administrators attach it to the developers' users,
+ * groups or SSO permission sets; the stack attaches it to no one.
+ */
+export class DeveloperAccess extends Construct {
+  public readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: DeveloperAccessProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const partition = stack.partition;
+    const region = stack.region;
+    const account = stack.account;
+
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: props.managedPolicyName,
+      description: `Session Manager shells and port forwarding on the ${props.instanceName} instances`,
+      statements: [
+        // Instances are chosen by tag: the Auto Scaling group replaces them, their ids change.
+        // Session Manager documents `ssm:resourceTag/<key>` for StartSession on instances.
+        // SessionDocumentAccessCheck makes Session Manager check the document below even when
+        // none is named (the default shell document), so no other document can be used.
+        new iam.PolicyStatement({
+          sid: 'StartSessionOnAppInstances',
+          actions: ['ssm:StartSession'],
+          resources: [`arn:${partition}:ec2:${region}:${account}:instance/*`],
+          conditions: {
+            StringEquals: { 'ssm:resourceTag/Name': props.instanceName },
+            BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' },
+          },
+        }),
+        // The two session documents developers need: the shell (the account's preferences
+        // document) and port forwarding (AWS-owned: its ARN has no account).
+        new iam.PolicyStatement({
+          sid: 'StartSessionWithAllowedDocuments',
+          actions: ['ssm:StartSession'],
+          resources: [
+            `arn:${partition}:ssm:${region}:${account}:document/${props.shellDocumentName ?? 'SSM-SessionManagerRunShell'}`,
+            `arn:${partition}:ssm:${region}::document/${PORT_FORWARDING_DOCUMENT}`,
+          ],
+        }),
+        // Ending and resuming one's own sessions only. IAM users: session ids start with the
+        // user name. Roles and SSO users: Session Manager tags each session with the caller's
+        // user id (documented in "Allow a user to end only sessions they started").
+        new iam.PolicyStatement({
+          sid: 'ManageOwnSessionsIamUsers',
+          actions: ['ssm:TerminateSession', 'ssm:ResumeSession'],
+          resources: [`arn:${partition}:ssm:${region}:${account}:session/\${aws:username}-*`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ManageOwnSessionsRoles',
+          actions: ['ssm:TerminateSession', 'ssm:ResumeSession'],
+          resources: [`arn:${partition}:ssm:${region}:${account}:session/*`],
+          conditions: {
+            StringLike: { 'ssm:resourceTag/aws:ssmmessages:session-id': ['${aws:userid}'] },
+          },
+        }),
+        // Finding the instance (describe-instances by Name tag) and listing sessions. These
+        // actions support no resource-level permissions: IAM accepts only "*" for them.
+        new iam.PolicyStatement({
+          sid: 'FindInstancesAndSessions',
+          actions: [
+            'ec2:DescribeInstances',
+            'ssm:DescribeInstanceInformation',
+            'ssm:DescribeSessions',
+            'ssm:GetConnectionStatus',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Runs the migration test from the infrastructure pipeline (pipeline account) before prod:
+ * starts a build of the `v1-orcha-migration-test` CodeBuild project, waits for it, prints
+ * the log link and the report summary, and exits with the build's verdict.
+ *
+ * Environment:
+ * | variable | required | meaning |
+ * | --- | --- | --- |
+ * | `MIGRATION_TEST_PROJECT` | yes | CodeBuild project name (`v1-orcha-migration-test`) |
+ * | `AWS_REGION` | yes | region of the project (`AWS_DEFAULT_REGION` accepted) |
+ * | `ROLE_ARN` | no | role to assume first (`v1-orcha-migration-test-trigger` in the environment's account) |
+ * | `MIGRATION_IMAGE_TAG` | no | overrides the image tag the build migrates with |
+ * | `TRIGGER_TIMEOUT_MINUTES` | no | how long to wait for the build; default 150 |
+ * | `ALLOW_MISSING_ROLE` | no | `true`: a role that cannot be assumed (not deployed yet) means "first deploy", exit 0 |
+ *
+ * Exit status: 0 passed or nothing to test yet (no project: first deploy); 1 the
+ * migrations failed or lost data; 2 the test could not run (or its outcome is unknown).
+ */
+import {
+  BatchGetBuildsCommand,
+  CodeBuildClient,
+  StartBuildCommand,
+  type Build,
+  type EnvironmentVariable,
+} from '@aws-sdk/client-codebuild';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { z } from 'zod';
+
+export const TRIGGER_EXIT = { PASS: 0, FAIL: 1, ERROR: 2 } as const;
+
+export interface TriggerDependencies {
+  readonly codebuild: CodeBuildClient;
+  readonly projectName: string;
+  readonly log: (line: string) => void;
+  readonly imageTag?: string;
+  readonly timeoutMs?: number;
+  readonly pollIntervalMs?: number;
+  readonly allowMissingRole?: boolean;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : '';
+}
+
+function isMissingRole(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return errorName(error) === 'AccessDenied' && /AssumeRole/i.test(message);
+}
+
+function exported(build: Build, name: string): string | undefined {
+  return build.exportedEnvironmentVariables?.find((v) => v.name === name)?.value || undefined;
+}
+
+/** Starts the build and waits for it; returns the exit status. */
+export async function runTrigger(deps: TriggerDependencies): Promise<number> {
+  const { codebuild, projectName, log } = deps;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const timeoutMs = deps.timeoutMs ?? 150 * 60_000;
+  const poll = deps.pollIntervalMs ?? 20_000;
+  const overrides: EnvironmentVariable[] = deps.imageTag
+    ? [{ name: 'MIGRATION_IMAGE_TAG', value: deps.imageTag, type: 'PLAINTEXT' }]
+    : [];
+
+  let build: Build | undefined;
+  try {
+    const started = await codebuild.send(
+      new StartBuildCommand({
+        projectName,
+        ...(overrides.length > 0 ? { environmentVariablesOverride: overrides } : {}),
+      }),
+    );
+    build = started.build;
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') {
+      log(`Project ${projectName} does not exist yet: first deploy, no database to test. Skipping.`);
+      return TRIGGER_EXIT.PASS;
+    }
+    if (isMissingRole(error) && deps.allowMissingRole) {
+      log(`Cannot assume the trigger role (not deployed yet?): treating this as the first deploy. Skipping.`);
+      return TRIGGER_EXIT.PASS;
+    }
+    log(`Cannot start ${projectName}: ${errorName(error)}: ${(error as Error).message}`);
+    return TRIGGER_EXIT.ERROR;
+  }
+  const id = build?.id;
+  if (!id) {
+    log(`StartBuild of ${projectName} returned no build id`);
+    return TRIGGER_EXIT.ERROR;
+  }
+  log(`Started ${id}`);
+
+  const startedAt = now();
+  let phase = '';
+  let linkShown = false;
+  for (;;) {
+    if (build?.logs?.deepLink && !linkShown) {
+      log(`Logs: ${build.logs.deepLink}`);
+      linkShown = true;
+    }
+    if (build?.currentPhase && build.currentPhase !== phase) {
+      phase = build.currentPhase;
+      log(`[${Math.round((now() - startedAt) / 1000)}s] phase ${phase}`);
+    }
+    if (build?.buildComplete) break;
+    if (now() - startedAt > timeoutMs) {
+      log(`Gave up waiting for ${id} after ${Math.round(timeoutMs / 60_000)} min; the build keeps running and cleans up after itself.`);
+      return TRIGGER_EXIT.ERROR;
+    }
+    await sleep(poll);
+    try {
+      const out = await codebuild.send(new BatchGetBuildsCommand({ ids: [id] }));
+      build = out.builds?.[0] ?? build;
+    } catch (error) {
+      log(`BatchGetBuilds failed (${errorName(error)}); retrying`);
+    }
+  }
+
+  const status = build.buildStatus ?? 'UNKNOWN';
+  const summary = exported(build, 'MIGRATION_SUMMARY');
+  const code = exported(build, 'MIGRATION_EXIT_CODE');
+  log(`Build ${id}: ${status}`);
+  log(summary ? `Report: ${summary}` : 'Report: no summary exported (see the logs and the report group).');
+  if (build.logs?.deepLink && !linkShown) log(`Logs: ${build.logs.deepLink}`);
+  if (status === 'SUCCEEDED') return TRIGGER_EXIT.PASS;
+  if (status === 'FAILED' && code === '1') return TRIGGER_EXIT.FAIL;
+  return TRIGGER_EXIT.ERROR;
+}
+
+const triggerEnv = z.object({
+  MIGRATION_TEST_PROJECT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'must be a CodeBuild project name'),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region'),
+  ROLE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
+    .optional(),
+  MIGRATION_IMAGE_TAG: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
+  TRIGGER_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(600).default(150),
+  ALLOW_MISSING_ROLE: z.enum(['true', 'false']).default('false'),
+});
+
+async function main(): Promise<number> {
+  const input: Record<string, string | undefined> = { ...process.env };
+  input.AWS_REGION = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  for (const key of Object.keys(input)) if (input[key] === '') delete input[key];
+  const parsed = triggerEnv.safeParse(input);
+  if (!parsed.success) {
+    console.error(
+      `Invalid trigger settings: ${parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ')}`,
+    );
+    return TRIGGER_EXIT.ERROR;
+  }
+  const env = parsed.data;
+  const codebuild = new CodeBuildClient({
+    region: env.AWS_REGION,
+    ...(env.ROLE_ARN
+      ? {
+          credentials: fromTemporaryCredentials({
+            params: { RoleArn: env.ROLE_ARN, RoleSessionName: 'migration-test-trigger', DurationSeconds: 3600 },
+            clientConfig: { region: env.AWS_REGION },
+          }),
+        }
+      : {}),
+  });
+  return runTrigger({
+    codebuild,
+    projectName: env.MIGRATION_TEST_PROJECT,
+    log: (line) => console.log(line),
+    ...(env.MIGRATION_IMAGE_TAG ? { imageTag: env.MIGRATION_IMAGE_TAG } : {}),
+    timeoutMs: env.TRIGGER_TIMEOUT_MINUTES * 60_000,
+    allowMissingRole: env.ALLOW_MISSING_ROLE === 'true',
+  });
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`Trigger error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(TRIGGER_EXIT.ERROR);
+    },
+  );
+}

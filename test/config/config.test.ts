@@ -1,0 +1,298 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { environments, pipeline } from '../../lib/config/environments';
+import { ConfigError, environmentNames, loadEnvironment, loadPipeline } from '../../lib/config/load';
+import { Naming } from '../../lib/config/naming';
+import { isIpv4Cidr, type EnvironmentInput } from '../../lib/config/schema';
+
+/** A copy of prod with one value changed at `path`. */
+function prodWith(pathInConfig: string, value: unknown): Record<string, EnvironmentInput> {
+  const copy = structuredClone(environments.prod) as unknown as Record<string, unknown>;
+  const keys = pathInConfig.split('.');
+  let node = copy;
+  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  if (value === undefined) delete node[keys[keys.length - 1]];
+  else node[keys[keys.length - 1]] = value;
+  return { prod: copy as unknown as EnvironmentInput };
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('environments', () => {
+  test.each(environmentNames())('%s is valid', (name) => {
+    expect(loadEnvironment(name).name).toBe(name);
+  });
+
+  test('prod carries the values of the specification', () => {
+    const prod = loadEnvironment('prod');
+    expect(prod).toMatchObject({
+      account: '700558745280',
+      region: 'eu-central-1',
+      availabilityZones: ['eu-central-1a', 'eu-central-1b'],
+      network: { vpcCidr: '10.0.0.0/16', natGateway: false },
+      dns: { zoneName: 'prod.getorcha.com', appRecordName: 'app' },
+      queues: {
+        ingestVisibilityTimeoutSeconds: 600,
+        emailAcquireVisibilityTimeoutSeconds: 300,
+        dlqRetentionDays: 14,
+      },
+      ecr: { maxImageCount: 5 },
+      database: {
+        instanceClass: 'db.t4g.medium',
+        engineVersion: '18.1',
+        allocatedStorageGiB: 30,
+        maxAllocatedStorageGiB: 100,
+        multiAz: false,
+        backupRetentionDays: 14,
+        deletionProtection: true,
+      },
+      compute: {
+        instanceType: 't4g.medium',
+        minCapacity: 1,
+        maxCapacity: 1,
+        healthCheckGraceSeconds: 300,
+        appPort: 8888,
+        replPort: 9878,
+      },
+      monitoring: { logRetentionDays: 30 },
+      appPipeline: { source: { branch: 'master' } },
+    });
+  });
+
+  test('staging is sized down: smaller instances, no deletion protection, short backups', () => {
+    const staging = loadEnvironment('staging');
+    expect(staging.compute.instanceType).toBe('t4g.small');
+    expect(staging.database).toMatchObject({
+      instanceClass: 'db.t4g.micro',
+      deletionProtection: false,
+      backupRetentionDays: 3,
+    });
+    expect(staging.dns.zoneName).toBe('staging.getorcha.com');
+  });
+
+  test('the pipeline deploys staging, then prod', () => {
+    expect(loadPipeline().stages).toEqual(['staging', 'prod']);
+  });
+});
+
+describe('bad configuration fails with one message naming the field and the value', () => {
+  test.each<[string, string, unknown, RegExp]>([
+    [
+      'bad account id',
+      'account',
+      '70055874528',
+      /account = "70055874528": must be a 12-digit AWS account id/,
+    ],
+    ['bad region', 'region', 'europe-1', /region = "europe-1": must be an AWS region/],
+    [
+      'bad CIDR octet',
+      'network.vpcCidr',
+      '10.0.0.300/16',
+      /network\.vpcCidr = "10\.0\.0\.300\/16": must be an IPv4 CIDR/,
+    ],
+    ['CIDR with host bits', 'network.vpcCidr', '10.0.1.0/16', /network\.vpcCidr = "10\.0\.1\.0\/16"/],
+    [
+      'bad e-mail',
+      'alertEmail',
+      'alerts-at-getorcha',
+      /alertEmail = "alerts-at-getorcha": must be an e-mail address/,
+    ],
+    [
+      'bad connection ARN',
+      'appPipeline.source.connectionArn',
+      'arn:aws:s3:::bucket',
+      /appPipeline\.source\.connectionArn = "arn:aws:s3:::bucket": must be a CodeConnections connection ARN/,
+    ],
+    [
+      'min > max',
+      'compute.minCapacity',
+      3,
+      /compute\.minCapacity = 3: must not exceed compute\.maxCapacity \(1\)/,
+    ],
+    [
+      'max storage < allocated',
+      'database.maxAllocatedStorageGiB',
+      20,
+      /database\.maxAllocatedStorageGiB = 20: must be at least database\.allocatedStorageGiB \(30\)/,
+    ],
+    ['empty domain', 'dns.zoneName', '', /dns\.zoneName = "": must not be empty/],
+    [
+      'bad instance type (not ARM)',
+      'compute.instanceType',
+      't3.medium',
+      /compute\.instanceType = "t3\.medium": must be a Graviton/,
+    ],
+    [
+      'bad log retention',
+      'monitoring.logRetentionDays',
+      31,
+      /monitoring\.logRetentionDays = 31: must be one of/,
+    ],
+    [
+      'AZ outside the region',
+      'availabilityZones',
+      ['eu-west-1a', 'eu-west-1b'],
+      /availabilityZones\.0 = "eu-west-1a": must be in region eu-central-1/,
+    ],
+    [
+      'single AZ',
+      'availabilityZones',
+      ['eu-central-1a'],
+      /availabilityZones = \["eu-central-1a"\]: must list at least two/,
+    ],
+    ['missing field', 'database.instanceClass', undefined, /database\.instanceClass = \(missing\)/],
+    ['negative budget', 'monitoring.monthlyBudgetUsd', -5, /monitoring\.monthlyBudgetUsd = -5/],
+    [
+      'roadmap switch turned on',
+      'compute.waf',
+      true,
+      /compute\.waf = true: is a roadmap item that is not available yet/,
+    ],
+    ['unknown field', 'database.iops', 3000, /database = .*unknown field\(s\) iops/],
+  ])('%s', (_what, field, value, message) => {
+    const error = errorOf(() => loadEnvironment('prod', prodWith(field, value)));
+    expect(error.message).toMatch(/^Invalid configuration for environment "prod": /);
+    expect(error.message).toMatch(message);
+    expect(error.message.split('\n')).toHaveLength(1);
+  });
+
+  test('unknown environment', () => {
+    expect(errorOf(() => loadEnvironment('qa')).message).toBe(
+      'Invalid configuration: env = "qa": unknown environment (known: dev, staging, prod)',
+    );
+  });
+
+  test('malformed environment name', () => {
+    expect(errorOf(() => loadEnvironment('Prod!')).message).toMatch(
+      /env = "Prod!": must be a lower-case name/,
+    );
+  });
+
+  test('pipeline: unknown stage, duplicate stage, bad e-mail, bad repository', () => {
+    expect(errorOf(() => loadPipeline({ ...pipeline, stages: ['staging', 'production'] })).message).toMatch(
+      /stages\.1 = "production": unknown environment/,
+    );
+    expect(errorOf(() => loadPipeline({ ...pipeline, stages: ['prod', 'prod'] })).message).toMatch(
+      /lists an environment twice/,
+    );
+    expect(errorOf(() => loadPipeline({ ...pipeline, notificationEmail: 'x' })).message).toMatch(
+      /notificationEmail = "x"/,
+    );
+    expect(
+      errorOf(() => loadPipeline({ ...pipeline, source: { ...pipeline.source, repository: 'no-owner' } }))
+        .message,
+    ).toMatch(/source\.repository = "no-owner": must be owner\/name/);
+  });
+
+  test('CIDR checks', () => {
+    expect(isIpv4Cidr('10.0.0.0/16')).toBe(true);
+    expect(isIpv4Cidr('10.0.0.0/8')).toBe(false);
+    expect(isIpv4Cidr('10.0.0.0/29')).toBe(false);
+    expect(isIpv4Cidr('10.0.0/16')).toBe(false);
+  });
+
+  test('the app exits non-zero with the one message and writes nothing', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'orcha-bad-config-'));
+    const root = path.join(__dirname, '..', '..');
+    const result = spawnSync(
+      path.join(root, 'node_modules', '.bin', 'tsx'),
+      [path.join(root, 'bin', 'orcha.ts')],
+      {
+        cwd: root,
+        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ env: 'qa' }), CDK_OUTDIR: out },
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'Invalid configuration: env = "qa": unknown environment (known: dev, staging, prod)',
+    );
+    expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('naming', () => {
+  test('prod gets exactly the names of the specification', () => {
+    const n = new Naming('prod');
+    expect([
+      n.albSecurityGroup,
+      n.ec2SecurityGroup,
+      n.rdsSecurityGroup,
+      n.codeBuildSecurityGroup,
+      n.documentsBucket('700558745280'),
+      n.pipelineArtifactsBucket('700558745280'),
+      n.ecrRepository,
+      n.ingestQueue,
+      n.ingestDlq,
+      n.emailAcquireQueue,
+      n.emailAcquireDlq,
+      n.dbInstance,
+      n.dbSecret,
+      n.instanceName,
+      n.serviceRole,
+      n.alertsTopic,
+      n.appPipeline,
+      n.buildProject,
+      n.codeDeployApplication,
+      n.codeDeployGroup,
+      n.developerPolicy,
+      n.applicationLogGroup,
+      n.userDataLogGroup,
+      n.codeBuildLogGroup,
+      n.ssmSessionsLogGroup,
+      n.migrationTestProject,
+      n.migrationTestInstancePrefix,
+    ]).toEqual([
+      'v1-orcha-alb-sg',
+      'v1-orcha-ec2-sg',
+      'v1-orcha-rds-sg',
+      'v1-orcha-codebuild-sg',
+      'v1-orcha-global-storage-700558745280',
+      'v1-orcha-pipeline-artifacts-700558745280',
+      'v1-orcha',
+      'v1-orcha-global-ingest',
+      'v1-orcha-global-ingest-dlq',
+      'v1-orcha-global-email-acquire',
+      'v1-orcha-global-email-acquire-dlq',
+      'v1-orcha-db',
+      '/v1-orcha/db-credentials',
+      'v1-orcha-app',
+      'v1-orcha-service-role',
+      'v1-orcha-alerts',
+      'v1-orcha-deploy',
+      'v1-orcha-build',
+      'v1-orcha',
+      'v1-orcha-production',
+      'v1-orcha-developer-ssm-access',
+      '/v1-orcha/application',
+      '/v1-orcha/user-data',
+      '/v1-orcha/codebuild',
+      '/v1-orcha/ssm-sessions',
+      'v1-orcha-migration-test',
+      'v1-orcha-migtest-',
+    ]);
+    expect(n.alarm('alb-unhealthy')).toBe('v1-orcha-alb-unhealthy');
+  });
+
+  test('other environments carry their name and cannot collide with prod', () => {
+    const staging = new Naming('staging');
+    expect(staging.dbInstance).toBe('v1-orcha-staging-db');
+    expect(staging.dbSecret).toBe('/v1-orcha-staging/db-credentials');
+    expect(staging.documentsBucket('1')).toBe('v1-orcha-staging-global-storage-1');
+    // The janitor of prod matches `v1-orcha-migtest-`: no other environment's instance may start with it.
+    expect(
+      staging.migrationTestInstancePrefix.startsWith(new Naming('prod').migrationTestInstancePrefix),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,112 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AwsTarget, ClientFactory } from '../../scripts/ops/aws';
+import type { Output } from '../../scripts/ops/output';
+import type { CliDeps } from '../../scripts/ops/program';
+
+export const ACCOUNT = '700558745280';
+export const OTHER_ACCOUNT = '111122223333';
+export const REGION = 'eu-central-1';
+
+/** An {@link Output} that records every line. */
+export interface CapturedOutput extends Output {
+  lines: { stream: 'out' | 'err'; text: string }[];
+  stdout(): string;
+  stderr(): string;
+  all(): string;
+}
+
+export function captureOutput(): CapturedOutput {
+  const lines: CapturedOutput['lines'] = [];
+  return {
+    lines,
+    info: (text) => lines.push({ stream: 'out', text }),
+    error: (text) => lines.push({ stream: 'err', text }),
+    stdout: () =>
+      lines
+        .filter((l) => l.stream === 'out')
+        .map((l) => l.text)
+        .join('\n'),
+    stderr: () =>
+      lines
+        .filter((l) => l.stream === 'err')
+        .map((l) => l.text)
+        .join('\n'),
+    all: () => lines.map((l) => l.text).join('\n'),
+  };
+}
+
+/** An SDK error as the SDK throws it (name, message, $metadata). */
+export function awsError(name: string, message: string): Error {
+  const err = new Error(message);
+  err.name = name;
+  Object.assign(err, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  return err;
+}
+
+export function mockedSts(account = ACCOUNT) {
+  const client = new STSClient({ region: REGION });
+  const mock = mockClient(client);
+  mock
+    .on(GetCallerIdentityCommand)
+    .resolves({ Account: account, Arn: `arn:aws:sts::${account}:assumed-role/ops/me` });
+  return { client, mock };
+}
+
+/**
+ * A client factory that hands out the given clients and records every target it was asked
+ * for. `pick` chooses a client by target (for commands that talk to two accounts).
+ */
+export function factory(clients: {
+  sts?: (t: AwsTarget) => STSClient;
+  route53?: (t: AwsTarget) => Route53Client;
+  ssm?: (t: AwsTarget) => SSMClient;
+  sqs?: (t: AwsTarget) => SQSClient;
+  ec2?: (t: AwsTarget) => EC2Client;
+}): ClientFactory & { targets: { kind: string; target: AwsTarget }[] } {
+  const targets: { kind: string; target: AwsTarget }[] = [];
+  const get =
+    <C>(kind: string, make: ((t: AwsTarget) => C) | undefined) =>
+    (target: AwsTarget): C => {
+      targets.push({ kind, target });
+      if (!make) throw new Error(`test did not expect a ${kind} client`);
+      return make(target);
+    };
+  return {
+    targets,
+    sts: get('sts', clients.sts),
+    route53: get('route53', clients.route53),
+    ssm: get('ssm', clients.ssm),
+    sqs: get('sqs', clients.sqs),
+    ec2: get('ec2', clients.ec2),
+  };
+}
+
+/** Deps for `main` with a fake clock that advances on sleep. */
+export function cliDeps(
+  clients: ClientFactory,
+  out: Output = captureOutput(),
+): CliDeps & { slept: number[] } {
+  let clock = 1_700_000_000_000;
+  const slept: number[] = [];
+  return {
+    clients,
+    out,
+    slept,
+    sleep: async (ms) => {
+      slept.push(ms);
+      clock += ms;
+    },
+    now: () => clock,
+    which: () => undefined,
+    run: async () => {
+      throw new Error('test did not expect a process to be run');
+    },
+  };
+}

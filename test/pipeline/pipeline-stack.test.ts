@@ -1,0 +1,230 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildApp } from '../../lib/app';
+import { resourcesOf } from '../helpers';
+
+const built = buildApp(new App());
+const pipelineStack = built.pipeline!;
+const template = Template.fromStack(pipelineStack);
+
+interface Action {
+  Name: string;
+  RunOrder: number;
+  ActionTypeId: { Category: string; Provider: string };
+  Configuration?: Record<string, unknown>;
+}
+interface PipelineStage {
+  Name: string;
+  Actions: Action[];
+}
+const [, pipelineProps] = resourcesOf(template, 'AWS::CodePipeline::Pipeline')[0];
+const stages = pipelineProps.Stages as PipelineStage[];
+const stage = (name: string) => stages.find((s) => s.Name === name)!;
+const projects = resourcesOf(template, 'AWS::CodeBuild::Project');
+const buildSpecOf = (action: Action): string => {
+  const projectRef = JSON.stringify(action.Configuration?.ProjectName);
+  const project = projects.find(([id]) => projectRef.includes(`"${id}"`));
+  if (!project) throw new Error(`no project for ${action.Name}`);
+  return JSON.stringify((project[1].Source as { BuildSpec: unknown }).BuildSpec);
+};
+
+/** Position of an action in the whole pipeline: [stage index, run order]. */
+function position(actionName: string): [number, number] {
+  for (const [i, s] of stages.entries()) {
+    const a = s.Actions.find((x) => x.Name === actionName);
+    if (a) return [i, a.RunOrder];
+  }
+  throw new Error(`no action ${actionName}`);
+}
+const before = (a: string, b: string) => {
+  const [sa, ra] = position(a);
+  const [sb, rb] = position(b);
+  return sa < sb || (sa === sb && ra < rb);
+};
+
+describe('infrastructure pipeline', () => {
+  test('pipeline type V2, named, set explicitly', () => {
+    expect(pipelineProps.PipelineType).toBe('V2');
+    expect(pipelineProps.Name).toBe('v1-orcha-infra');
+  });
+
+  test('source: this repository on GitHub through CodeConnections, branch master, on push', () => {
+    const [source] = stage('Source').Actions;
+    expect(source.ActionTypeId).toMatchObject({ Category: 'Source', Provider: 'CodeStarSourceConnection' });
+    expect(source.Configuration).toMatchObject({
+      FullRepositoryId: 'getorcha/orcha-infrastructure',
+      BranchName: 'master',
+      DetectChanges: true,
+      ConnectionArn: { 'Fn::GetAtt': ['GitHubConnection', 'ConnectionArn'] },
+    });
+    template.hasResourceProperties('AWS::CodeConnections::Connection', {
+      ConnectionName: 'v1-orcha-infra-github',
+      ProviderType: 'GitHub',
+    });
+  });
+
+  test('synth runs npm ci, lint, type-check and the whole test suite before cdk synth, on ARM64', () => {
+    const [synth] = stage('Build').Actions;
+    const spec = buildSpecOf(synth);
+    const order = [
+      'npm ci',
+      'npm run lint',
+      'npm run build',
+      'npm test',
+      'npx cdk synth',
+      'npm run compliance',
+    ].map((c) => spec.indexOf(c));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const project = projects.find(([id]) =>
+      JSON.stringify(synth.Configuration?.ProjectName).includes(id),
+    )![1];
+    expect(project.Environment).toMatchObject({
+      Type: 'ARM_CONTAINER',
+      Image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0',
+    });
+  });
+
+  test('self-mutation on, with the CDK CLI pinned to the version in package.json', () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const cli = pkg.devDependencies['aws-cdk'];
+    expect(cli).toMatch(/^\d+\.\d+\.\d+$/);
+    const [selfMutate] = stage('UpdatePipeline').Actions;
+    expect(selfMutate.Name).toBe('SelfMutate');
+    expect(buildSpecOf(selfMutate)).toContain(`npm install -g aws-cdk@${cli}`);
+  });
+
+  test('assets are published by a single action', () => {
+    expect(stage('Assets').Actions.map((a) => a.Name)).toEqual(['FileAssets']);
+  });
+
+  test('stages in order: Source, Build, UpdatePipeline, Assets, Staging, Prod', () => {
+    expect(stages.map((s) => s.Name)).toEqual([
+      'Source',
+      'Build',
+      'UpdatePipeline',
+      'Assets',
+      'Staging',
+      'Prod',
+    ]);
+  });
+
+  test('staging deploy < staging smoke test < migration test < permissions check < approval < prod deploy < prod smoke test', () => {
+    const stagingDeploys = stage('Staging')
+      .Actions.filter((a) => a.ActionTypeId.Category === 'Deploy')
+      .map((a) => a.Name);
+    const prodDeploys = stage('Prod')
+      .Actions.filter((a) => a.ActionTypeId.Category === 'Deploy')
+      .map((a) => a.Name);
+    expect(stagingDeploys).toHaveLength(8);
+    expect(prodDeploys).toHaveLength(8);
+    for (const d of stagingDeploys) expect(before(d, 'Staging-SmokeTest')).toBe(true);
+    expect(before('Staging-SmokeTest', 'Prod-MigrationTest')).toBe(true);
+    expect(before('Prod-MigrationTest', 'Prod-ConfirmPermissions.Check')).toBe(true);
+    expect(before('Prod-ConfirmPermissions.Check', 'Prod-ConfirmPermissions.Confirm')).toBe(true);
+    expect(before('Prod-ConfirmPermissions.Confirm', 'Prod-Approve')).toBe(true);
+    for (const d of prodDeploys) {
+      expect(before('Prod-Approve', d)).toBe(true);
+      expect(before(d, 'Prod-SmokeTest')).toBe(true);
+    }
+  });
+
+  test('the data stack deploys before compute and ops, foundation first', () => {
+    expect(before('v1-orcha-foundation.Deploy', 'v1-orcha-data.Deploy')).toBe(true);
+    expect(before('v1-orcha-data.Deploy', 'v1-orcha-compute.Deploy')).toBe(true);
+    expect(before('v1-orcha-compute.Deploy', 'v1-orcha-ops.Deploy')).toBe(true);
+  });
+
+  test('smoke tests call each environment health URL with bounded retries', () => {
+    for (const [name, url] of [
+      ['Staging-SmokeTest', 'https://app.staging.getorcha.com/health'],
+      ['Prod-SmokeTest', 'https://app.prod.getorcha.com/health'],
+    ]) {
+      const action = stage(name.split('-')[0]).Actions.find((a) => a.Name === name)!;
+      const spec = buildSpecOf(action);
+      expect(spec).toContain('scripts/smoke-test.ts');
+      expect(spec).toContain('--attempts 20');
+      const project = projects.find(([id]) =>
+        JSON.stringify(action.Configuration?.ProjectName).includes(id),
+      )![1];
+      expect(
+        (project.Environment as { EnvironmentVariables: unknown[] }).EnvironmentVariables,
+      ).toContainEqual({
+        Name: 'HEALTH_URL',
+        Type: 'PLAINTEXT',
+        Value: url,
+      });
+    }
+  });
+
+  test('the migration test step starts prod migration test project by its fixed name, and may do nothing else', () => {
+    const action = stage('Prod').Actions.find((a) => a.Name === 'Prod-MigrationTest')!;
+    expect(buildSpecOf(action)).toContain('scripts/migration-test/trigger.ts');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['codebuild:BatchGetBuilds', 'codebuild:BatchGetProjects', 'codebuild:StartBuild'],
+            Resource: 'arn:aws:codebuild:eu-central-1:700558745280:project/v1-orcha-migration-test',
+          },
+        ]),
+      },
+    });
+  });
+
+  test('the manual approval says what is approved and links to the commits', () => {
+    const approve = stage('Prod').Actions.find((a) => a.Name === 'Prod-Approve')!;
+    expect(approve.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
+    expect(approve.Configuration).toMatchObject({
+      CustomData: expect.stringMatching(/to prod \(700558745280, eu-central-1\).*migration report/),
+      ExternalEntityLink: 'https://github.com/getorcha/orcha-infrastructure/commits/master',
+    });
+  });
+
+  test('the permissions-broadening check notifies the pipeline topic', () => {
+    const topicId = resourcesOf(template, 'AWS::SNS::Topic').find(
+      ([, p]) => p.TopicName === 'v1-orcha-infra-pipeline-events',
+    )![0];
+    const check = stage('Prod').Actions.find((a) => a.Name === 'Prod-ConfirmPermissions.Check')!;
+    expect(JSON.stringify(check.Configuration?.EnvironmentVariables)).toContain(topicId);
+  });
+
+  test('notifications: started, succeeded, failed and waiting-for-approval reach the team by e-mail', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'alerts@getorcha.com',
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codepipeline'],
+        'detail-type': ['CodePipeline Pipeline Execution State Change'],
+        detail: { state: ['STARTED', 'SUCCEEDED', 'FAILED'] },
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'detail-type': ['CodePipeline Action Execution State Change'],
+        detail: { state: ['STARTED'], type: { category: ['Approval'] } },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ SUBJECT_PREFIX: '[Orcha infra]' }) },
+    });
+  });
+
+  test('single account: no KMS keys for the artifacts', () => {
+    expect(pipelineStack.crossAccount).toBe(false);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  test('the pipeline stack references no resource of the stages it deploys', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toMatch(/Fn::ImportValue/);
+    expect(pipelineStack.dependencies).toEqual([]);
+  });
+});
