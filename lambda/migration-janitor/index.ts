@@ -57,7 +57,9 @@ export async function sweep(options: JanitorOptions): Promise<JanitorSummary> {
 
   let marker: string | undefined;
   do {
-    const page = await rds.send(new DescribeDBInstancesCommand({ MaxRecords: 100, ...(marker ? { Marker: marker } : {}) }));
+    const page = await rds.send(
+      new DescribeDBInstancesCommand({ MaxRecords: 100, ...(marker ? { Marker: marker } : {}) }),
+    );
     marker = page.Marker;
     for (const instance of page.DBInstances ?? []) {
       summary.scanned++;
@@ -70,7 +72,10 @@ export async function sweep(options: JanitorOptions): Promise<JanitorSummary> {
       const raw = tag(instance, 'ExpiresAt');
       const expiresAt = parseExpiry(raw);
       if (expiresAt === undefined) {
-        logger.warn('Temporary instance without a parseable ExpiresAt tag: left alone', { id, expiresAt: raw ?? null });
+        logger.warn('Temporary instance without a parseable ExpiresAt tag: left alone', {
+          id,
+          expiresAt: raw ?? null,
+        });
         summary.skippedNoExpiry.push(id);
         continue;
       }
@@ -80,14 +85,25 @@ export async function sweep(options: JanitorOptions): Promise<JanitorSummary> {
       }
       try {
         await rds.send(
-          new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }),
+          new DeleteDBInstanceCommand({
+            DBInstanceIdentifier: id,
+            SkipFinalSnapshot: true,
+            DeleteAutomatedBackups: true,
+          }),
         );
-        logger.info('Deleted expired temporary instance', { id, expiresAt: raw, createdBy: tag(instance, 'CreatedBy') });
+        logger.info('Deleted expired temporary instance', {
+          id,
+          expiresAt: raw,
+          createdBy: tag(instance, 'CreatedBy'),
+        });
         summary.deleted.push(id);
       } catch (error) {
         const name = error instanceof Error ? error.name : 'Error';
         if (name === 'DBInstanceNotFoundFault') continue;
-        logger.error('Cannot delete expired temporary instance', { id, error: `${name}: ${(error as Error).message}` });
+        logger.error('Cannot delete expired temporary instance', {
+          id,
+          error: `${name}: ${(error as Error).message}`,
+        });
         summary.failed.push({ id, error: name });
       }
     }

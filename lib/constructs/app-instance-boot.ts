@@ -68,7 +68,11 @@ function readAsset(name: string): string {
  * Replaces every `{{KEY}}` of `template`. Throws on a placeholder without a value and on a
  * value without a placeholder, so that the template and the code cannot drift apart.
  */
-export function substitute(template: string, values: Readonly<Record<string, string>>, where: string): string {
+export function substitute(
+  template: string,
+  values: Readonly<Record<string, string>>,
+  where: string,
+): string {
   const used = new Set<string>();
   const result = template.replace(/\{\{([A-Z_]+)\}\}/g, (_match, key: string) => {
     if (!Object.prototype.hasOwnProperty.call(values, key)) {
@@ -128,14 +132,17 @@ export function renderBootScript(v: BootScriptValues): string {
     'orcha.service': readAsset('orcha.service'),
   };
 
-  const embedded = readAsset(BOOT_SCRIPT).replace(/^\{\{FILE:([A-Za-z0-9._-]+)\}\}$/gm, (_m, name: string) => {
-    const content = files[name];
-    if (content === undefined) throw new Error(`${BOOT_SCRIPT}: unknown embedded file ${name}`);
-    if (new RegExp(`^${HEREDOC_DELIMITER}$`, 'm').test(content)) {
-      throw new Error(`${name} contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
-    }
-    return content.replace(/\n$/, '');
-  });
+  const embedded = readAsset(BOOT_SCRIPT).replace(
+    /^\{\{FILE:([A-Za-z0-9._-]+)\}\}$/gm,
+    (_m, name: string) => {
+      const content = files[name];
+      if (content === undefined) throw new Error(`${BOOT_SCRIPT}: unknown embedded file ${name}`);
+      if (new RegExp(`^${HEREDOC_DELIMITER}$`, 'm').test(content)) {
+        throw new Error(`${name} contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+      }
+      return content.replace(/\n$/, '');
+    },
+  );
 
   return substitute(
     embedded,
@@ -219,7 +226,9 @@ export class AppInstanceBoot extends Construct {
       signalResource: Lazy.string({
         produce: () => {
           if (!this.signalResource) {
-            throw new Error(`${this.node.path}: call signalTo(autoScalingGroup) so cfn-signal names its group`);
+            throw new Error(
+              `${this.node.path}: call signalTo(autoScalingGroup) so cfn-signal names its group`,
+            );
           }
           return stack.getLogicalId(this.signalResource);
         },

@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -23,6 +24,8 @@ export interface AppServiceRoleProps {
    * synth (a cross-stack reference would put a generated output name there).
    */
   readonly documentsBucketName: string;
+  /** The application pipeline's artifacts bucket: the CodeDeploy agent downloads revisions from it. */
+  readonly pipelineArtifactsBucket: s3.IBucket;
   /** Queues the app sends to and the worker consumes from. */
   readonly workQueues: readonly sqs.IQueue[];
   /** The application image repository (pull). */
@@ -129,6 +132,15 @@ export class AppServiceRole extends Construct {
         sid: 'SessionLogGroupCheck',
         actions: ['logs:DescribeLogGroups'],
         resources: ['*'],
+      }),
+    );
+
+    // CodeDeploy agent: download the revisions of the application pipeline.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDeployRevisions',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [props.pipelineArtifactsBucket.arnForObjects('*')],
       }),
     );
 

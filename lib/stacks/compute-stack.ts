@@ -38,6 +38,8 @@ export interface ComputeStackProps extends StackProps {
   readonly ssmSessionsLogGroup: logs.ILogGroup;
   /** Receives the load balancer's access logs (under `alb/`); its bucket policy gets the ELB delivery statements. */
   readonly accessLogsBucket: s3.IBucket;
+  /** The application pipeline's artifacts: the CodeDeploy agent on the instances downloads revisions from it. */
+  readonly pipelineArtifactsBucket: s3.IBucket;
 }
 
 /** Root volume of the instances: Docker images and container logs live here. */
@@ -149,6 +151,7 @@ export class ComputeStack extends Stack {
       workQueues: [props.ingest.queue, props.emailAcquire.queue],
       repository: props.repository,
       logGroups: [props.applicationLogGroup, props.userDataLogGroup, props.ssmSessionsLogGroup],
+      pipelineArtifactsBucket: props.pipelineArtifactsBucket,
     }).role;
 
     const boot = new AppInstanceBoot(this, 'Boot', {

@@ -19,7 +19,9 @@ export function parseAllowList(entries: readonly string[]): string[] {
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase();
     if (!ENTRY.test(entry)) {
-      throw new Error(`${JSON.stringify(raw)} must be table, schema.table, table.column or schema.table.column`);
+      throw new Error(
+        `${JSON.stringify(raw)} must be table, schema.table, table.column or schema.table.column`,
+      );
     }
     if (!out.includes(entry)) out.push(entry);
   }

@@ -20,7 +20,11 @@ export interface CommandResult {
 export type OutputListener = (line: string, stream: 'stdout' | 'stderr') => void;
 
 /** Runs a command to its end; rejects only when it cannot be started. */
-export type CommandRunner = (spec: CommandSpec, signal: AbortSignal, onLine: OutputListener) => Promise<CommandResult>;
+export type CommandRunner = (
+  spec: CommandSpec,
+  signal: AbortSignal,
+  onLine: OutputListener,
+) => Promise<CommandResult>;
 
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGKILL: 137, SIGTERM: 143 };
 
@@ -135,7 +139,10 @@ export function dockerRunArgs(o: DockerMigrationOptions, envNames: readonly stri
  * pull`, then `docker run --rm -e DATABASE_URL -e PGHOST … <image:tag> <command…>`. Login or
  * pull failures reject (the test could not run); the run's status is the migrations'.
  */
-export function dockerMigration(o: DockerMigrationOptions, runner: CommandRunner = spawnCommand): MigrationExecutor {
+export function dockerMigration(
+  o: DockerMigrationOptions,
+  runner: CommandRunner = spawnCommand,
+): MigrationExecutor {
   return async (env, signal, onLine) => {
     const registry = o.image.split('/')[0] ?? '';
     if (ECR_HOST.test(registry)) {
@@ -151,10 +158,16 @@ export function dockerMigration(o: DockerMigrationOptions, runner: CommandRunner
         signal,
         onLine,
       );
-      if (login.exitCode !== 0) throw new Error(`docker login to ${registry} failed (status ${login.exitCode})`);
+      if (login.exitCode !== 0)
+        throw new Error(`docker login to ${registry} failed (status ${login.exitCode})`);
     }
-    const pull = await runner({ command: 'docker', args: ['pull', `${o.image}:${o.imageTag}`] }, signal, onLine);
-    if (pull.exitCode !== 0) throw new Error(`docker pull ${o.image}:${o.imageTag} failed (status ${pull.exitCode})`);
+    const pull = await runner(
+      { command: 'docker', args: ['pull', `${o.image}:${o.imageTag}`] },
+      signal,
+      onLine,
+    );
+    if (pull.exitCode !== 0)
+      throw new Error(`docker pull ${o.image}:${o.imageTag} failed (status ${pull.exitCode})`);
     return runner({ command: 'docker', args: dockerRunArgs(o, Object.keys(env)), env }, signal, onLine);
   };
 }

@@ -194,7 +194,9 @@ export function judge(comparison: Comparison, migrationExitCode: number): Judgem
 
   const oldInvalid = comparison.invalidIndexes.filter((i) => i.preexisting);
   if (oldInvalid.length > 0) {
-    warnings.push(`indexes already INVALID before the migrations: ${oldInvalid.map((i) => i.name).join(', ')}`);
+    warnings.push(
+      `indexes already INVALID before the migrations: ${oldInvalid.map((i) => i.name).join(', ')}`,
+    );
   }
   if (comparison.notValidConstraints.length > 0) {
     warnings.push(
@@ -209,7 +211,9 @@ export function judge(comparison: Comparison, migrationExitCode: number): Judgem
     );
   }
   if (!comparison.migrationsTable) {
-    warnings.push('no migrations table found (schema_migrations, ragtime_migrations, flyway_schema_history, _prisma_migrations or MIGRATIONS_TABLE)');
+    warnings.push(
+      'no migrations table found (schema_migrations, ragtime_migrations, flyway_schema_history, _prisma_migrations or MIGRATIONS_TABLE)',
+    );
   }
   if (comparison.allowancesUnused.length > 0) {
     warnings.push(`allow-list entries not needed by this run: ${comparison.allowancesUnused.join(', ')}`);

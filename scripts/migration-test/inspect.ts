@@ -162,7 +162,10 @@ async function inspectInTransaction(db: Queryable, options: InspectOptions): Pro
 
   const migrationsTable = findMigrationsTable(tables, options.migrationsTable);
   const migrations = migrationsTable
-    ? { table: `${migrationsTable.schema}.${migrationsTable.name}`, rows: await readMigrations(db, migrationsTable) }
+    ? {
+        table: `${migrationsTable.schema}.${migrationsTable.name}`,
+        rows: await readMigrations(db, migrationsTable),
+      }
     : undefined;
 
   return {

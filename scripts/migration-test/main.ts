@@ -18,7 +18,9 @@ async function main(): Promise<number> {
   try {
     const settings = loadSettings();
     if (settings.sslMode === 'require') {
-      log('Warning: DB_SSL_CA_FILE is not set; the TLS connection to the temporary instance is not verified.');
+      log(
+        'Warning: DB_SSL_CA_FILE is not set; the TLS connection to the temporary instance is not verified.',
+      );
     }
     const { exitCode } = await runMigrationTest({
       rds: new RDSClient({ region: settings.region, maxAttempts: 5 }),

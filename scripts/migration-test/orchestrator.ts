@@ -209,7 +209,7 @@ export async function runMigrationTest(deps: Dependencies): Promise<RunResult> {
 
   let restoreSent = false;
   let restoreAnswered = false;
-  let outcome: Outcome = 'error';
+  let outcome: Outcome;
   let snapshot: SnapshotChoice | undefined;
   let skippedSnapshots: readonly string[] = [];
   let restoreMs: number | undefined;
@@ -225,15 +225,20 @@ export async function runMigrationTest(deps: Dependencies): Promise<RunResult> {
   const id = settings.tempInstanceId;
 
   try {
-    say(`Migration test of ${settings.sourceInstanceId} (build ${settings.buildId}), limit ${settings.timeoutMinutes} min`);
+    say(
+      `Migration test of ${settings.sourceInstanceId} (build ${settings.buildId}), limit ${settings.timeoutMinutes} min`,
+    );
     const selection = selectNewestSnapshot(
       await listSnapshots(rds, settings.sourceInstanceId, signal),
       settings.sourceInstanceId,
     );
     skippedSnapshots = selection.skipped;
-    for (const s of selection.skipped) say(`Skipping snapshot ${s}: its name does not start with ${settings.sourceInstanceId}-`);
+    for (const s of selection.skipped)
+      say(`Skipping snapshot ${s}: its name does not start with ${settings.sourceInstanceId}-`);
     if (!selection.newest) {
-      say(`No available snapshot of ${settings.sourceInstanceId}: this is the first deploy, nothing to test.`);
+      say(
+        `No available snapshot of ${settings.sourceInstanceId}: this is the first deploy, nothing to test.`,
+      );
       outcome = 'no-snapshot';
     } else {
       snapshot = selection.newest;
@@ -298,7 +303,8 @@ export async function runMigrationTest(deps: Dependencies): Promise<RunResult> {
         (i) => i.DBInstanceStatus === 'available' && !i.PendingModifiedValues?.MasterUserPassword,
       );
       const user = ready.MasterUsername ?? snapshot.masterUsername;
-      if (!ready.Endpoint?.Address || !user) throw new Error(`temporary instance ${id} has no endpoint or master user`);
+      if (!ready.Endpoint?.Address || !user)
+        throw new Error(`temporary instance ${id} has no endpoint or master user`);
       const connection: ConnectionInfo = {
         host: ready.Endpoint.Address,
         port: ready.Endpoint.Port ?? 5432,
@@ -317,7 +323,9 @@ export async function runMigrationTest(deps: Dependencies): Promise<RunResult> {
       );
 
       checkpoint();
-      say(`Running the migrations: ${settings.image}:${settings.imageTag} ${JSON.stringify(settings.command)}`);
+      say(
+        `Running the migrations: ${settings.image}:${settings.imageTag} ${JSON.stringify(settings.command)}`,
+      );
       const migrationStarted = clock.now();
       const result = await deps.migrate(connectionEnv(connection), signal, (line) => {
         const clean = redactor.redact(line);

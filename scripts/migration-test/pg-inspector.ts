@@ -70,7 +70,10 @@ export function pgInspector(options: PgInspectorOptions = {}): Inspector {
         continue;
       }
       try {
-        return await inspectDatabase(client, options.migrationsTable ? { migrationsTable: options.migrationsTable } : {});
+        return await inspectDatabase(
+          client,
+          options.migrationsTable ? { migrationsTable: options.migrationsTable } : {},
+        );
       } catch (error) {
         if (signal.aborted) throw signal.reason as Error;
         throw error;

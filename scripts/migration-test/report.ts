@@ -144,7 +144,11 @@ export function renderMarkdown(report: RunReport): string {
         c.tablesDropped.length
           ? table(
               ['table', 'rows before', 'allowed by'],
-              c.tablesDropped.map((t) => [code(t.table), String(t.rowCount), t.allowedBy ? code(t.allowedBy) : '**no**']),
+              c.tablesDropped.map((t) => [
+                code(t.table),
+                String(t.rowCount),
+                t.allowedBy ? code(t.allowedBy) : '**no**',
+              ]),
             )
           : [],
         'None.',
@@ -156,7 +160,10 @@ export function renderMarkdown(report: RunReport): string {
         c.columnsDropped.length
           ? table(
               ['column', 'allowed by'],
-              c.columnsDropped.map((d) => [code(`${d.table}.${d.column}`), d.allowedBy ? code(d.allowedBy) : '**no**']),
+              c.columnsDropped.map((d) => [
+                code(`${d.table}.${d.column}`),
+                d.allowedBy ? code(d.allowedBy) : '**no**',
+              ]),
             )
           : [],
         'None.',
@@ -185,7 +192,12 @@ export function renderMarkdown(report: RunReport): string {
         c.invalidIndexes.length
           ? table(
               ['index', 'table', 'definition', 'already invalid before'],
-              c.invalidIndexes.map((i) => [code(i.name), code(i.table), code(i.definition), i.preexisting ? 'yes' : '**no**']),
+              c.invalidIndexes.map((i) => [
+                code(i.name),
+                code(i.table),
+                code(i.definition),
+                i.preexisting ? 'yes' : '**no**',
+              ]),
             )
           : [],
         'None.',
@@ -197,7 +209,12 @@ export function renderMarkdown(report: RunReport): string {
         c.notValidConstraints.length
           ? table(
               ['constraint', 'table', 'definition', 'already before'],
-              c.notValidConstraints.map((k) => [code(k.name), code(k.table), code(k.definition), k.preexisting ? 'yes' : 'no']),
+              c.notValidConstraints.map((k) => [
+                code(k.name),
+                code(k.table),
+                code(k.definition),
+                k.preexisting ? 'yes' : 'no',
+              ]),
             )
           : [],
         'None.',
@@ -210,8 +227,17 @@ export function renderMarkdown(report: RunReport): string {
         'None.',
       ),
     );
-    const added = [...c.tablesAdded.map((t) => `table ${code(t)}`), ...c.columnsAdded.map((col) => `column ${code(col)}`)];
-    out.push(...section('Added', added.map((a) => `- ${a}`), 'Nothing.'));
+    const added = [
+      ...c.tablesAdded.map((t) => `table ${code(t)}`),
+      ...c.columnsAdded.map((col) => `column ${code(col)}`),
+    ];
+    out.push(
+      ...section(
+        'Added',
+        added.map((a) => `- ${a}`),
+        'Nothing.',
+      ),
+    );
   }
 
   if (report.migrationOutputTail && report.migrationOutputTail.length > 0) {
@@ -224,7 +250,7 @@ export function renderMarkdown(report: RunReport): string {
 /** Characters XML 1.0 cannot carry are dropped; the five special ones escaped. */
 export function xmlEscape(value: string): string {
   return value
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -264,20 +290,41 @@ function cases(report: RunReport): Case[] {
     { name: 'migrations ran', ...(migrationFailure ? { failure: migrationFailure } : {}), output: applied },
     {
       name: 'no table dropped',
-      ...opt('failure', list(c?.tablesDropped.filter((t) => !t.allowedBy), (t) => `${t.table} (${t.rowCount} rows)`)),
+      ...opt(
+        'failure',
+        list(
+          c?.tablesDropped.filter((t) => !t.allowedBy),
+          (t) => `${t.table} (${t.rowCount} rows)`,
+        ),
+      ),
     },
     {
       name: 'no column dropped',
-      ...opt('failure', list(c?.columnsDropped.filter((d) => !d.allowedBy), (d) => `${d.table}.${d.column}`)),
+      ...opt(
+        'failure',
+        list(
+          c?.columnsDropped.filter((d) => !d.allowedBy),
+          (d) => `${d.table}.${d.column}`,
+        ),
+      ),
     },
     {
       name: 'no rows lost',
-      ...opt('failure', list(c?.rowCountsFell.filter((r) => !r.allowedBy), (r) => `${r.table}: ${r.before} → ${r.after}`)),
+      ...opt(
+        'failure',
+        list(
+          c?.rowCountsFell.filter((r) => !r.allowedBy),
+          (r) => `${r.table}: ${r.before} → ${r.after}`,
+        ),
+      ),
     },
     { name: 'indexes valid', ...opt('failure', invalid) },
     {
       name: 'constraints validated',
-      ...opt('output', list(c?.notValidConstraints, (k) => `NOT VALID: ${k.table} ${k.name}`)),
+      ...opt(
+        'output',
+        list(c?.notValidConstraints, (k) => `NOT VALID: ${k.table} ${k.name}`),
+      ),
     },
   ];
 }
@@ -298,10 +345,14 @@ export function renderJUnit(report: RunReport, markdown: string = renderMarkdown
   for (const c of list) {
     lines.push(`    <testcase classname="migration-test" name="${xmlEscape(c.name)}">`);
     if (c.failure !== undefined) {
-      lines.push(`      <failure message="${xmlEscape(c.failure.split('\n')[0] ?? '')}">${xmlEscape(c.failure)}</failure>`);
+      lines.push(
+        `      <failure message="${xmlEscape(c.failure.split('\n')[0] ?? '')}">${xmlEscape(c.failure)}</failure>`,
+      );
     }
     if (c.error !== undefined) {
-      lines.push(`      <error message="${xmlEscape(c.error.split('\n')[0] ?? '')}">${xmlEscape(c.error)}</error>`);
+      lines.push(
+        `      <error message="${xmlEscape(c.error.split('\n')[0] ?? '')}">${xmlEscape(c.error)}</error>`,
+      );
     }
     if (c.skipped !== undefined) lines.push(`      <skipped message="${xmlEscape(c.skipped)}"/>`);
     if (c.output !== undefined) lines.push(`      <system-out>${xmlEscape(c.output)}</system-out>`);

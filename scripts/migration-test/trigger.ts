@@ -106,7 +106,9 @@ export async function runTrigger(deps: TriggerDependencies): Promise<number> {
     }
     if (build?.buildComplete) break;
     if (now() - startedAt > timeoutMs) {
-      log(`Gave up waiting for ${id} after ${Math.round(timeoutMs / 60_000)} min; the build keeps running and cleans up after itself.`);
+      log(
+        `Gave up waiting for ${id} after ${Math.round(timeoutMs / 60_000)} min; the build keeps running and cleans up after itself.`,
+      );
       return TRIGGER_EXIT.ERROR;
     }
     await sleep(poll);
@@ -130,13 +132,18 @@ export async function runTrigger(deps: TriggerDependencies): Promise<number> {
 }
 
 const triggerEnv = z.object({
-  MIGRATION_TEST_PROJECT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'must be a CodeBuild project name'),
+  MIGRATION_TEST_PROJECT: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'must be a CodeBuild project name'),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region'),
   ROLE_ARN: z
     .string()
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
     .optional(),
-  MIGRATION_IMAGE_TAG: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
+  MIGRATION_IMAGE_TAG: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/)
+    .optional(),
   TRIGGER_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(600).default(150),
   ALLOW_MISSING_ROLE: z.enum(['true', 'false']).default('false'),
 });
@@ -158,7 +165,11 @@ async function main(): Promise<number> {
     ...(env.ROLE_ARN
       ? {
           credentials: fromTemporaryCredentials({
-            params: { RoleArn: env.ROLE_ARN, RoleSessionName: 'migration-test-trigger', DurationSeconds: 3600 },
+            params: {
+              RoleArn: env.ROLE_ARN,
+              RoleSessionName: 'migration-test-trigger',
+              DurationSeconds: 3600,
+            },
             clientConfig: { region: env.AWS_REGION },
           }),
         }

@@ -268,9 +268,9 @@ export async function main(argv: string[], deps: CliDeps = defaultDeps): Promise
     return ExitCode.Ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander has already printed the message (or the help).
-      const ok = ['commander.helpDisplayed', 'commander.help', 'commander.version'];
-      return ok.includes(err.code) ? ExitCode.Ok : ExitCode.Usage;
+      // Commander has already printed the message (or the help): --help exits 0, help shown
+      // because of a missing command or any parse error is a usage error.
+      return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
     if (err instanceof OpsError) {
       deps.out.error(`Error: ${err.message}`);

@@ -31,8 +31,9 @@ function lineOf(source: string, index: number): number {
 }
 
 /**
- * Parses a secrets file (dotenv syntax: `KEY=value`, `export KEY=value`, quotes, comments,
- * multi-line double-quoted values) and validates it. Every problem is reported at once, by
+ * Parses a secrets file (dotenv syntax: `KEY=value`, `export KEY=value`, quotes, comments)
+ * and validates it. Values must be single-line: the instances' `orcha-prepare` skips
+ * parameters whose value spans lines. Every problem is reported at once, by
  * line number and key, and never with a value.
  */
 export function parseSecretsFile(text: string): SecretEntry[] {
@@ -96,6 +97,13 @@ export function parseSecretsFile(text: string): SecretEntry[] {
       problems.push(`line ${line}: ${key} has an empty value; refusing to store an empty parameter`);
       continue;
     }
+    if (/[\r\n]/.test(value)) {
+      problems.push(
+        `line ${line}: ${key}: the value spans several lines; the instances skip multi-line parameters ` +
+          '(orcha-prepare), so store it on one line (for example base64-encoded)',
+      );
+      continue;
+    }
     const bytes = Buffer.byteLength(value, 'utf8');
     if (bytes > MAX_VALUE_BYTES) {
       problems.push(
@@ -119,3 +127,22 @@ function byLine(a: string, b: string): number {
   const n = (s: string) => Number(/^line (\d+)/.exec(s)?.[1] ?? Number.MAX_SAFE_INTEGER);
   return n(a) - n(b);
 }
+
+/**
+ * Settings the instances' `orcha-prepare` (assets/boot/orcha-prepare.sh) sets itself; they win
+ * over parameters of the same name, so storing them has no effect.
+ */
+export const INSTANCE_MANAGED_KEYS: readonly string[] = [
+  'ORCHA_ENVIRONMENT',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'DB_HOST',
+  'DB_PORT',
+  'DB_NAME',
+  'DB_USER',
+  'DB_PASSWORD',
+  'INGEST_QUEUE_URL',
+  'EMAIL_ACQUIRE_QUEUE_URL',
+  'DOCUMENTS_BUCKET',
+  'PORT',
+];

@@ -23,9 +23,9 @@ import {
 const DB_URL = 'postgres://orcha:Zq8-SECRET-db-9fK@db.internal:5432/orcha';
 const API_KEY = 'sk_live_SECRET_4f9a7c1e22b0';
 const SMTP_PASSWORD = 'p@ss "quoted" SECRET\\backslash';
-const MULTI = 'line-one-SECRET-a\nline-two-SECRET-b';
+const UNICODE = 'pässwört-SECRET-ü€-99';
 const OLD_DB_URL = 'postgres://orcha:OLD-SECRET-value-77@db.internal:5432/orcha';
-const ALL_SECRETS = [DB_URL, API_KEY, SMTP_PASSWORD, MULTI, OLD_DB_URL];
+const ALL_SECRETS = [DB_URL, API_KEY, SMTP_PASSWORD, UNICODE, OLD_DB_URL];
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-secrets-'));
 let fileCount = 0;
@@ -66,7 +66,7 @@ function expectNoSecrets(text: string, secrets = ALL_SECRETS) {
   for (const secret of secrets) {
     expect(text).not.toContain(secret);
     expect(text).not.toContain(JSON.stringify(secret).slice(1, -1));
-    for (const line of secret.split('\n')) expect(text).not.toContain(line);
+    expect(text).not.toContain(encodeURIComponent(secret));
   }
 }
 
@@ -158,6 +158,16 @@ describe('update-secrets', () => {
     expect(puts(ssmMock)).toHaveLength(1);
   });
 
+  test('warns about keys the instances set themselves', async () => {
+    const { ssmMock, clients, out } = setup();
+    await updateSecrets(
+      { env: 'prod', fromFile: secretsFile(`DB_HOST=x.example\nAPI_KEY=${API_KEY}\n`) },
+      { clients, out },
+    );
+    expect(out.stderr()).toContain('Warning: DB_HOST is set by the instances themselves');
+    expect(puts(ssmMock)).toHaveLength(2);
+  });
+
   test('a rerun with everything stored writes nothing', async () => {
     const { ssmMock, clients, out } = setup();
     ssmMock.on(GetParametersCommand).resolves({
@@ -199,6 +209,7 @@ describe('update-secrets', () => {
       ['an unquoted #', 'A=abc#def\n', 'quote the value'],
       ['an unclosed quote', 'A="abc\n', 'not closed'],
       ['an empty file', '# nothing\n\n', 'holds no KEY=value lines'],
+      ['a multi-line value', 'A="one\\ntwo"\n', 'line 1: A: the value spans several lines'],
       ['a value over 4096 bytes', `A=${'x'.repeat(4097)}\n`, 'more than the 4096 bytes'],
     ])('%s', async (_what, content, message) => {
       const { sts, ssmMock, clients, out } = setup();
@@ -351,7 +362,7 @@ describe('update-secrets', () => {
   });
 
   describe('never prints a secret value', () => {
-    const FILE = `${STANDARD_FILE}MULTI_LINE="${MULTI.replace('\n', '\\n')}"\n`;
+    const FILE = `${STANDARD_FILE}UNICODE_KEY=${UNICODE}\n`;
     let written: string[];
     let spies: jest.SpyInstance[];
 
@@ -395,9 +406,12 @@ describe('update-secrets', () => {
               ),
             );
           s.ssmMock
-            .on(PutParameterCommand, { Name: '/v1-orcha/MULTI_LINE' })
+            .on(PutParameterCommand, { Name: '/v1-orcha/UNICODE_KEY' })
             .rejects(
-              awsError('ValidationException', `Value '${MULTI}' is invalid, also ${JSON.stringify(MULTI)}`),
+              awsError(
+                'ValidationException',
+                `Value '${UNICODE}' is invalid, also ${encodeURIComponent(UNICODE)}`,
+              ),
             );
         },
         ExitCode.Failed,
@@ -447,7 +461,7 @@ describe('update-secrets', () => {
       expectNoSecrets(written.join(''));
       // The values did reach AWS (so the test would notice if they were printed instead).
       if (!extraArgs.includes('--dry-run') && expectedCode === ExitCode.Ok) {
-        expect(puts(s.ssmMock).map((p) => p.Value)).toContain(MULTI);
+        expect(puts(s.ssmMock).map((p) => p.Value)).toContain(UNICODE);
       }
     });
 

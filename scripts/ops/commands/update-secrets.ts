@@ -6,7 +6,7 @@ import { resolveEnvironment } from '../environment';
 import { OperationError, OpsError, UsageError } from '../errors';
 import { filteredOutput, type Output } from '../output';
 import { Redactor } from '../redact';
-import { parseSecretsFile, type SecretEntry } from '../secrets-file';
+import { INSTANCE_MANAGED_KEYS, parseSecretsFile, type SecretEntry } from '../secrets-file';
 
 export interface UpdateSecretsOptions {
   env: string;
@@ -172,6 +172,13 @@ function readEntries(file: string, out: Output): SecretEntry[] {
   const entries = parseSecretsFile(text);
   if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
     out.error(`Warning: ${file} is readable by other users; consider "chmod 600 ${file}" or deleting it.`);
+  }
+  const managed = entries.filter((e) => INSTANCE_MANAGED_KEYS.includes(e.key)).map((e) => e.key);
+  if (managed.length > 0) {
+    out.error(
+      `Warning: ${managed.join(', ')} ${managed.length === 1 ? 'is' : 'are'} set by the instances themselves ` +
+        '(orcha-prepare) and override parameters of the same name; storing them has no effect.',
+    );
   }
   return entries;
 }

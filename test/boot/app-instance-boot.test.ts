@@ -1,0 +1,95 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  BOOT_ASSETS_DIR,
+  USER_DATA_LIMIT_BYTES,
+  renderBootScript,
+  substitute,
+} from '../../lib/constructs/app-instance-boot';
+import { SAMPLE_VALUES } from './sample-values';
+
+/** The content a `cat > <target> <<'ORCHA_EOF'` heredoc of the rendered script writes. */
+function embedded(script: string, target: string): string {
+  const start = script.indexOf(`cat > ${target} <<'ORCHA_EOF'\n`);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const body = script.slice(script.indexOf('\n', start) + 1);
+  return body.slice(0, body.indexOf('\nORCHA_EOF\n'));
+}
+
+describe('renderBootScript', () => {
+  const script = renderBootScript(SAMPLE_VALUES);
+
+  it('is deterministic and leaves no placeholder', () => {
+    expect(renderBootScript(SAMPLE_VALUES)).toBe(script);
+    expect(script).not.toMatch(/\{\{|\}\}/);
+    expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
+  });
+
+  it('writes the CloudWatch agent configuration as valid JSON naming both log groups', () => {
+    const config = JSON.parse(embedded(script, '"$CWAGENT_CONFIG"')) as {
+      logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string }[] } } };
+    };
+    const routes = config.logs.logs_collected.files.collect_list.map((c) => [c.file_path, c.log_group_name]);
+    expect(routes).toEqual([
+      ['/var/lib/docker/containers/*/*-json.log', '/v1-orcha/application'],
+      ['/var/log/orcha/refresh.log', '/v1-orcha/application'],
+      ['/var/log/cloud-init-output.log', '/v1-orcha/user-data'],
+      ['/var/log/orcha/boot.log', '/v1-orcha/user-data'],
+    ]);
+  });
+
+  it('writes the compose file with the app and worker from the same image', () => {
+    const compose = embedded(script, '/opt/orcha/docker-compose.yml');
+    expect(compose).toContain("image: '700558745280.dkr.ecr.eu-central-1.amazonaws.com/v1-orcha:latest'");
+    expect(compose).toMatch(/ {2}app:\n/);
+    expect(compose).toMatch(/ {2}worker:\n {4}<<: \*service\n(?: {4}#.*\n)* {4}command: \["worker"\]\n/);
+    expect(compose).toContain("- '8888:8888'");
+    expect(compose).toContain("- '127.0.0.1:9878:9878'");
+    expect(compose).toContain('path: /etc/orcha/orcha.env');
+  });
+
+  it('embeds the helper scripts and the unit verbatim', () => {
+    for (const [target, file] of [
+      ['/usr/local/bin/orcha-prepare', 'orcha-prepare.sh'],
+      ['/usr/local/bin/orcha-refresh', 'orcha-refresh.sh'],
+      ['/etc/systemd/system/orcha.service', 'orcha.service'],
+    ]) {
+      const original = fs.readFileSync(path.join(BOOT_ASSETS_DIR, file), 'utf8').replace(/\n$/, '');
+      expect(embedded(script, target)).toBe(original);
+    }
+  });
+
+  it('writes the non-secret settings and never a secret value', () => {
+    const conf = embedded(script, '/etc/orcha/orcha.conf');
+    expect(conf).toContain("ORCHA_DB_HOST='v1-orcha-db.abcdefghijkl.eu-central-1.rds.amazonaws.com'");
+    expect(conf).toContain(
+      "ORCHA_INGEST_QUEUE_URL='https://sqs.eu-central-1.amazonaws.com/700558745280/v1-orcha-global-ingest'",
+    );
+    expect(conf).not.toMatch(/PASSWORD/);
+    // The env file with the secrets is created 0600 and its values are never printed.
+    const prepare = embedded(script, '/usr/local/bin/orcha-prepare');
+    expect(prepare).toContain('umask 077');
+    expect(prepare).toContain('chmod 0600 "$tmp"');
+    expect(prepare).not.toMatch(/set -x|cat "\$ENV_FILE"|echo "\$secret"|echo "\$params"/);
+  });
+
+  it('rejects values that would break the quoting, and bad paths', () => {
+    expect(() => renderBootScript({ ...SAMPLE_VALUES, dbHost: "x'; reboot; '" })).toThrow(/dbHost/);
+    expect(() => renderBootScript({ ...SAMPLE_VALUES, healthCheckPath: 'health' })).toThrow(
+      /healthCheckPath/,
+    );
+    expect(() => renderBootScript({ ...SAMPLE_VALUES, workerCommand: [] })).toThrow(/workerCommand/);
+  });
+});
+
+describe('substitute', () => {
+  it('replaces every placeholder', () => {
+    expect(substitute('a={{A}} b={{B}}', { A: '1', B: '2' }, 't')).toBe('a=1 b=2');
+  });
+
+  it('fails on a placeholder without a value and on a value without a placeholder', () => {
+    expect(() => substitute('{{A}} {{C}}', { A: '1' }, 't')).toThrow('t: no value for placeholder {{C}}');
+    expect(() => substitute('{{A}}', { A: '1', B: '2' }, 't')).toThrow('t: values without a placeholder: B');
+    expect(() => substitute('{{a-b}}', {}, 't')).toThrow('t: unknown placeholder {{a-b}}');
+  });
+});

@@ -1,0 +1,288 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { loadEnvironment } from '../../lib/config/load';
+import { Naming } from '../../lib/config/naming';
+import { CLEANUP_MARGIN_MINUTES, MigrationTest } from '../../lib/constructs/migration-test';
+
+// One synth for the file: a small stack with the VPC layout of FoundationStack.
+const app = new App();
+const stack = new Stack(app, 'MigrationTestStack', {
+  env: { account: '700558745280', region: 'eu-central-1' },
+});
+const config = loadEnvironment('prod');
+const naming = new Naming('prod');
+const vpc = new ec2.Vpc(stack, 'Vpc', {
+  ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
+  availabilityZones: ['eu-central-1a', 'eu-central-1b'],
+  natGatewayProvider: ec2.NatProvider.instanceV2({
+    instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO),
+    machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+  }),
+  natGateways: 1,
+  natGatewaySubnets: { subnetGroupName: 'public' },
+  subnetConfiguration: [
+    { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+    { name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+    { name: 'build', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
+  ],
+});
+const codeBuildSg = new ec2.SecurityGroup(stack, 'CodeBuildSg', {
+  vpc,
+  securityGroupName: naming.codeBuildSecurityGroup,
+  allowAllOutbound: true,
+});
+const rdsSg = new ec2.SecurityGroup(stack, 'RdsSg', { vpc, securityGroupName: naming.rdsSecurityGroup });
+rdsSg.addIngressRule(codeBuildSg, ec2.Port.tcp(5432));
+const subnetGroup = new rds.SubnetGroup(stack, 'DbSubnets', {
+  vpc,
+  description: 'db',
+  vpcSubnets: { subnetGroupName: 'private' },
+});
+const database = new rds.DatabaseInstance(stack, 'Db', {
+  instanceIdentifier: naming.dbInstance,
+  engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_1 }),
+  instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+  vpc,
+  subnetGroup,
+  securityGroups: [rdsSg],
+});
+const repository = new ecr.Repository(stack, 'Repo', { repositoryName: naming.ecrRepository });
+const logGroup = new logs.LogGroup(stack, 'BuildLogs', { logGroupName: naming.codeBuildLogGroup });
+
+const migrationTest = new MigrationTest(stack, 'MigrationTest', {
+  naming,
+  config,
+  vpc,
+  securityGroup: codeBuildSg,
+  databaseSecurityGroup: rdsSg,
+  database,
+  subnetGroup,
+  repository,
+  logGroup,
+  pipelineAccount: '111122223333',
+});
+const template = Template.fromStack(stack);
+
+const ref = (construct: { node: { defaultChild?: unknown } }) => ({
+  Ref: stack.getLogicalId((construct.node.defaultChild ?? construct) as never),
+});
+const buildSubnetRefs = vpc.selectSubnets({ subnetGroupName: 'build' }).subnets.map((s) => ref(s));
+const TEMP_INSTANCES = 'arn:aws:rds:eu-central-1:700558745280:db:v1-orcha-migtest-*';
+/** `Fn::Join` of strings and references as one string, references written `${LogicalId}`. */
+function joined(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string; 'Fn::GetAtt'?: string[] };
+  if (v.Ref) return `\${${v.Ref}}`;
+  if (v['Fn::GetAtt']) return `\${${v['Fn::GetAtt'].join('.')}}`;
+  if (v['Fn::Join']) return v['Fn::Join'][1].map(joined).join(v['Fn::Join'][0]);
+  throw new Error(`cannot join ${JSON.stringify(value)}`);
+}
+const sorted = (value: unknown): string[] => [value].flat().map(joined).sort();
+
+function statementsOf(roleMatcher: unknown): Record<string, unknown>[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([roleMatcher]) },
+  });
+  return Object.values(policies).flatMap(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties
+        .PolicyDocument.Statement,
+  );
+}
+const projectRole = ref(migrationTest.project.role as never);
+const bySid = (statements: Record<string, unknown>[], sid: string) => statements.find((s) => s.Sid === sid);
+
+test('the CodeBuild project runs in the build subnets with the CodeBuild security group', () => {
+  template.hasResourceProperties('AWS::CodeBuild::Project', {
+    Name: 'v1-orcha-migration-test',
+    VpcConfig: {
+      VpcId: ref(vpc),
+      Subnets: buildSubnetRefs,
+      SecurityGroupIds: [
+        { 'Fn::GetAtt': [stack.getLogicalId(codeBuildSg.node.defaultChild as never), 'GroupId'] },
+      ],
+    },
+    Environment: Match.objectLike({
+      Type: 'ARM_CONTAINER',
+      Image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0',
+      PrivilegedMode: true,
+    }),
+    TimeoutInMinutes: config.migrationTest.timeoutMinutes + CLEANUP_MARGIN_MINUTES,
+    Source: Match.objectLike({ Type: 'S3' }),
+    LogsConfig: {
+      CloudWatchLogs: { Status: 'ENABLED', GroupName: ref(logGroup), StreamName: 'v1-orcha-migration-test' },
+    },
+  });
+  expect(buildSubnetRefs).toHaveLength(2);
+});
+
+test('the project passes the runner its settings and runs the bundled runner', () => {
+  const project = Object.values(template.findResources('AWS::CodeBuild::Project'))[0] as {
+    Properties: {
+      Environment: { EnvironmentVariables: { Name: string; Value: unknown }[] };
+      Source: { BuildSpec: unknown };
+    };
+  };
+  const vars = Object.fromEntries(
+    project.Properties.Environment.EnvironmentVariables.map((v) => [v.Name, v.Value]),
+  );
+  expect(vars).toMatchObject({
+    SOURCE_DB_INSTANCE_ID: ref(database),
+    TEMP_INSTANCE_PREFIX: 'v1-orcha-migtest-',
+    DB_SUBNET_GROUP_NAME: ref(subnetGroup),
+    DB_SECURITY_GROUP_IDS: {
+      'Fn::GetAtt': [stack.getLogicalId(rdsSg.node.defaultChild as never), 'GroupId'],
+    },
+    TEMP_INSTANCE_CLASS: 'db.t4g.micro',
+    TIMEOUT_MINUTES: '90',
+    INSTANCE_TTL_HOURS: '3',
+    MIGRATION_IMAGE_TAG: 'latest',
+    MIGRATION_COMMAND: '["migrate"]',
+    ALLOW_DATA_LOSS: '[]',
+    DATABASE_NAME: 'orcha',
+    DB_SSL_CA_FILE: '/tmp/rds-ca.pem',
+  });
+  const buildspec = JSON.parse(joined(project.Properties.Source.BuildSpec)) as {
+    phases: { build: { commands: string[] }; pre_build: { commands: string[] } };
+    reports: Record<string, { 'file-format': string; files: string[] }>;
+    env: { 'exported-variables': string[] };
+  };
+  expect(buildspec.phases.build.commands[0]).toMatch(/^node --enable-source-maps runner\.js/);
+  expect(buildspec.phases.pre_build.commands[0]).toContain(
+    'truststore.pki.rds.amazonaws.com/global/global-bundle.pem',
+  );
+  expect(Object.values(buildspec.reports)).toEqual([
+    { files: ['migration-report.xml'], 'base-directory': 'reports', 'file-format': 'JUNITXML' },
+  ]);
+  expect(buildspec.env['exported-variables']).toEqual(['MIGRATION_EXIT_CODE', 'MIGRATION_SUMMARY']);
+  template.resourceCountIs('AWS::CodeBuild::ReportGroup', 1);
+});
+
+test('the runner was bundled into one JavaScript file by esbuild', () => {
+  const bundles = readdirSync(app.outdir).filter(
+    (d) => d.startsWith('asset.') && existsSync(join(app.outdir, d, 'runner.js')),
+  );
+  expect(bundles).toHaveLength(1);
+  expect(existsSync(join(app.outdir, bundles[0]!, 'runner.js.map'))).toBe(true);
+});
+
+test('restore is scoped to the source snapshots, prefixed instances and the subnet group, with request tags', () => {
+  const statement = bySid(statementsOf(projectRole), 'RestoreFromSourceSnapshots');
+  expect(statement).toMatchObject({
+    Action: 'rds:RestoreDBInstanceFromDBSnapshot',
+    Effect: 'Allow',
+    Condition: {
+      StringEquals: {
+        'aws:RequestTag/Purpose': 'migration-test',
+        'aws:RequestTag/ManagedBy': 'migration-test-runner',
+      },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['Purpose', 'CreatedBy', 'ExpiresAt', 'ManagedBy'] },
+    },
+  });
+  const db = `\${${stack.getLogicalId(database.node.defaultChild as never)}}`;
+  expect(sorted(statement?.Resource)).toEqual([
+    TEMP_INSTANCES,
+    'arn:aws:rds:eu-central-1:700558745280:og:*',
+    'arn:aws:rds:eu-central-1:700558745280:pg:*',
+    `arn:aws:rds:eu-central-1:700558745280:snapshot:${db}-*`,
+    `arn:aws:rds:eu-central-1:700558745280:snapshot:rds:${db}-*`,
+    `arn:aws:rds:eu-central-1:700558745280:subgrp:\${${stack.getLogicalId(subnetGroup.node.defaultChild as never)}}`,
+  ]);
+});
+
+test('modify/delete only prefixed instances tagged Purpose=migration-test; describe scoped where IAM allows', () => {
+  const statements = statementsOf(projectRole);
+  const modifyDelete = bySid(statements, 'ModifyAndDeleteTemporaryInstances');
+  expect(sorted(modifyDelete?.Action)).toEqual(['rds:DeleteDBInstance', 'rds:ModifyDBInstance']);
+  expect(modifyDelete).toMatchObject({
+    Resource: TEMP_INSTANCES,
+    Condition: { StringEquals: { 'aws:ResourceTag/Purpose': 'migration-test' } },
+  });
+  expect(bySid(statements, 'TagTemporaryInstancesOnCreate')).toMatchObject({
+    Action: 'rds:AddTagsToResource',
+    Condition: { StringEquals: { 'aws:RequestTag/Purpose': 'migration-test' } },
+  });
+  expect(bySid(statements, 'DescribeSnapshots')).toMatchObject({
+    Action: 'rds:DescribeDBSnapshots',
+    Resource: '*',
+  });
+  expect(bySid(statements, 'DescribeTemporaryInstances')?.Resource).toBe(TEMP_INSTANCES);
+  // No other RDS action on "*".
+  const rdsOnStar = statements.filter(
+    (s) => s.Resource === '*' && [s.Action].flat().some((a) => String(a).startsWith('rds:')),
+  );
+  expect(rdsOnStar.map((s) => s.Action)).toEqual(['rds:DescribeDBSnapshots']);
+  // ECR pull of the application repository.
+  expect(statements).toContainEqual(
+    expect.objectContaining({
+      Action: expect.arrayContaining(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']),
+      Resource: { 'Fn::GetAtt': [stack.getLogicalId(repository.node.defaultChild as never), 'Arn'] },
+    }),
+  );
+});
+
+test('the janitor: arm64 Node Lambda with its prefix, hourly, allowed to delete only tagged prefixed instances', () => {
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'v1-orcha-migtest-janitor',
+    Runtime: 'nodejs24.x',
+    Architectures: ['arm64'],
+    Environment: {
+      Variables: Match.objectLike({
+        INSTANCE_PREFIX: 'v1-orcha-migtest-',
+        NODE_OPTIONS: '--enable-source-maps',
+      }),
+    },
+    LoggingConfig: { LogGroup: ref(migrationTest.janitor.logGroup as never) },
+  });
+  template.hasResourceProperties('AWS::Logs::LogGroup', {
+    LogGroupName: '/aws/lambda/v1-orcha-migtest-janitor',
+    RetentionInDays: 30,
+  });
+  template.hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'rate(1 hour)',
+    State: 'ENABLED',
+    Targets: [
+      Match.objectLike({
+        Arn: { 'Fn::GetAtt': [stack.getLogicalId(migrationTest.janitor.node.defaultChild as never), 'Arn'] },
+      }),
+    ],
+  });
+  const statements = statementsOf(ref(migrationTest.janitor.role as never));
+  expect(bySid(statements, 'DeleteExpiredTemporaryInstances')).toMatchObject({
+    Action: 'rds:DeleteDBInstance',
+    Resource: TEMP_INSTANCES,
+    Condition: { StringEquals: { 'aws:ResourceTag/Purpose': 'migration-test' } },
+  });
+  expect(bySid(statements, 'ListInstances')?.Resource).toBe('arn:aws:rds:eu-central-1:700558745280:db:*');
+  expect(statements.filter((s) => [s.Action].flat().some((a) => String(a).startsWith('rds:')))).toHaveLength(
+    2,
+  );
+});
+
+test('the trigger role: trusted by the pipeline account, only start/watch this project', () => {
+  template.hasResourceProperties('AWS::IAM::Role', {
+    RoleName: 'v1-orcha-migration-test-trigger',
+    AssumeRolePolicyDocument: {
+      Statement: [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' } },
+      ],
+    },
+  });
+  const statements = statementsOf(ref(migrationTest.triggerRole as never));
+  expect(statements).toEqual([
+    {
+      Sid: 'RunMigrationTest',
+      Effect: 'Allow',
+      Action: ['codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StartBuild'],
+      Resource: {
+        'Fn::GetAtt': [stack.getLogicalId(migrationTest.project.node.defaultChild as never), 'Arn'],
+      },
+    },
+  ]);
+});

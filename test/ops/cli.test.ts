@@ -1,0 +1,220 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { Route53Client, GetHostedZoneCommand } from '@aws-sdk/client-route-53';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListMessageMoveTasksCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ExitCode } from '../../scripts/ops/errors';
+import { main, whichOnPath } from '../../scripts/ops/program';
+import { REGION, awsError, captureOutput, cliDeps, factory, mockedSts } from './helpers';
+
+const ROOT = join(__dirname, '..', '..');
+
+async function cli(args: string[], clients = factory({})) {
+  const out = captureOutput();
+  const deps = cliDeps(clients, out);
+  const code = await main(['node', 'ops', ...args], deps);
+  return { code, out, deps };
+}
+
+describe('ops CLI', () => {
+  test('--help lists every command and the exit codes, offline', async () => {
+    const { code, out } = await cli(['--help']);
+    expect(code).toBe(ExitCode.Ok);
+    for (const command of ['delegate-subdomain', 'update-secrets', 'redrive-dlq', 'session']) {
+      expect(out.stdout()).toContain(command);
+    }
+    expect(out.stdout()).toContain('Usage: npm run ops -- [options] [command]');
+    expect(out.stdout()).toMatch(/Exit codes:\n\s+0 .*\n\s+1 .*\n\s+2 .*\n\s+3 /);
+  });
+
+  test.each([
+    [
+      'delegate-subdomain',
+      ['--management-profile', '--management-role-arn', '--parent-zone-id', '--dry-run'],
+    ],
+    ['update-secrets', ['--env <env>', '--from-file <file>', '--dry-run', '--profile']],
+    ['redrive-dlq', ['--queue <queue>', 'choices: "ingest", "email-acquire"', '--dry-run']],
+    ['session', ['--repl', '--exec', '--local-port', '--region']],
+  ])('%s --help works offline', async (command, options) => {
+    const { code, out } = await cli([command, '--help']);
+    expect(code).toBe(ExitCode.Ok);
+    expect(out.stdout()).toContain(`Usage: npm run ops -- ${command}`);
+    for (const option of options) expect(out.stdout()).toContain(option);
+    expect(out.stdout()).toContain('Exit codes:');
+  });
+
+  test('`help <command>` works too', async () => {
+    const { code, out } = await cli(['help', 'session']);
+    expect(code).toBe(ExitCode.Ok);
+    expect(out.stdout()).toContain('Usage: npm run ops -- session');
+  });
+
+  test.each([
+    ['no command', [], 'Usage: npm run ops -- [options] [command]'],
+    ['an unknown command', ['bogus'], "unknown command 'bogus'"],
+    [
+      'a missing required option',
+      ['update-secrets', '--env', 'prod'],
+      "required option '--from-file <file>'",
+    ],
+    ['a missing argument', ['delegate-subdomain', 'prod'], "missing required argument 'hostedZoneId'"],
+    [
+      'an invalid queue',
+      ['redrive-dlq', '--env', 'prod', '--queue', 'x'],
+      'Allowed choices are ingest, email-acquire',
+    ],
+    [
+      'a non-numeric TTL',
+      ['delegate-subdomain', 'prod', 'Z1', '--ttl', 'soon'],
+      'must be a whole number from 60',
+    ],
+    ['an unknown option', ['session', '--env', 'prod', '--ssh'], "unknown option '--ssh'"],
+  ])('usage errors exit 2: %s', async (_what, args, message) => {
+    const { code, out } = await cli(args);
+    expect(code).toBe(ExitCode.Usage);
+    expect(out.stderr()).toContain(message);
+  });
+
+  test('an unknown environment exits 2 with the configuration message', async () => {
+    const { code, out } = await cli(['session', '--env', 'nope']);
+    expect(code).toBe(ExitCode.Usage);
+    expect(out.stderr()).toBe(
+      'Error: Invalid configuration: env = "nope": unknown environment (known: dev, staging, prod)',
+    );
+  });
+
+  test('missing credentials exit 3 with a hint', async () => {
+    const sts = mockedSts();
+    sts.mock
+      .on(GetCallerIdentityCommand)
+      .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    const { code, out } = await cli(['session', '--env', 'prod'], factory({ sts: () => sts.client }));
+    expect(code).toBe(ExitCode.Credentials);
+    expect(out.stderr()).toContain('Could not load credentials from any providers');
+    expect(out.stderr()).toContain('--profile');
+  });
+
+  test('an unexpected error exits 1 and is shown', async () => {
+    const clients = factory({
+      sts: () => {
+        throw new RangeError('boom');
+      },
+    });
+    const { code, out } = await cli(['session', '--env', 'prod'], clients);
+    expect(code).toBe(ExitCode.Failed);
+    expect(out.stderr()).toBe('Unexpected error: RangeError: boom');
+  });
+
+  describe('options reach the commands', () => {
+    test('session --repl --local-port --profile --region', async () => {
+      const sts = mockedSts();
+      const ec2 = new EC2Client({ region: REGION });
+      mockClient(ec2)
+        .on(DescribeInstancesCommand)
+        .resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-1' }] }] });
+      const clients = factory({ sts: () => sts.client, ec2: () => ec2 });
+      const { code, out } = await cli(
+        [
+          'session',
+          '--env',
+          'prod',
+          '--repl',
+          '--local-port',
+          '19878',
+          '--profile',
+          'p1',
+          '--region',
+          'eu-west-1',
+        ],
+        clients,
+      );
+      expect(code).toBe(ExitCode.Ok);
+      expect(out.stdout()).toContain('--region eu-west-1 --profile p1');
+      expect(out.stdout()).toContain('"localPortNumber":["19878"]');
+      expect(clients.targets[0]?.target).toEqual({ region: 'eu-west-1', profile: 'p1' });
+    });
+
+    test('redrive-dlq --dry-run --queue email-acquire', async () => {
+      const sts = mockedSts();
+      const sqs = new SQSClient({ region: REGION });
+      const sqsMock = mockClient(sqs);
+      sqsMock.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://q' });
+      sqsMock.on(GetQueueAttributesCommand).resolves({
+        Attributes: {
+          QueueArn: 'arn:aws:sqs:eu-central-1:700558745280:q',
+          ApproximateNumberOfMessages: '3',
+        },
+      });
+      sqsMock.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+      const { code, out } = await cli(
+        ['redrive-dlq', '--env', 'prod', '--queue', 'email-acquire', '--dry-run'],
+        factory({ sts: () => sts.client, sqs: () => sqs }),
+      );
+      expect(code).toBe(ExitCode.Ok);
+      expect(sqsMock.commandCalls(GetQueueUrlCommand)[0]?.args[0].input.QueueName).toBe(
+        'v1-orcha-global-email-acquire-dlq',
+      );
+      expect(out.stdout()).toContain('would move ~3 messages');
+    });
+
+    test('delegate-subdomain checks the zone with the environment profile', async () => {
+      const sts = mockedSts();
+      const route53 = new Route53Client({ region: REGION });
+      mockClient(route53)
+        .on(GetHostedZoneCommand)
+        .resolves({ HostedZone: { Id: 'Z1', Name: 'dev.getorcha.com.', CallerReference: 'x' } });
+      const clients = factory({ sts: () => sts.client, route53: () => route53 });
+      const { code, out } = await cli(
+        ['delegate-subdomain', 'prod', 'Z1', '--profile', 'orcha-prod', '--ttl', '300', '--dry-run'],
+        clients,
+      );
+      expect(code).toBe(ExitCode.Usage);
+      expect(out.stderr()).toContain(
+        'Hosted zone Z1 is dev.getorcha.com., but environment "prod" uses prod.getorcha.com.',
+      );
+      expect(clients.targets[0]?.target).toEqual({ region: REGION, profile: 'orcha-prod' });
+    });
+  });
+
+  test('whichOnPath finds executables only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ops-path-'));
+    writeFileSync(join(dir, 'session-manager-plugin'), '#!/bin/sh\n');
+    chmodSync(join(dir, 'session-manager-plugin'), 0o755);
+    writeFileSync(join(dir, 'not-executable'), '');
+    chmodSync(join(dir, 'not-executable'), 0o644);
+    const path = ['/nonexistent', dir].join(delimiter);
+    expect(whichOnPath('session-manager-plugin', path)).toBe(join(dir, 'session-manager-plugin'));
+    expect(whichOnPath('not-executable', path)).toBeUndefined();
+    expect(whichOnPath('missing', path)).toBeUndefined();
+  });
+
+  test('the real entry point: --help exits 0 and an unknown environment exits 2, offline', () => {
+    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+    const env = { ...process.env, AWS_PROFILE: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
+    const help = spawnSync(tsx, ['scripts/ops/cli.ts', '--help'], { cwd: ROOT, encoding: 'utf8', env });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('update-secrets');
+    expect(help.stderr).toBe('');
+
+    const bad = spawnSync(
+      tsx,
+      ['scripts/ops/cli.ts', 'update-secrets', '--env', 'nope', '--from-file', 'x'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env,
+      },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown environment');
+  });
+});
