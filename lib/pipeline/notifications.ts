@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -46,7 +47,14 @@ export class PipelineNotifications extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Its own role: write to its own log group and publish to the topic, nothing else.
+    const role = new iam.Role(this, 'NotifierRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Pipeline notifier: its own logs and the pipeline events topic',
+    });
+    logGroup.grantWrite(role);
     const notifier = new nodejs.NodejsFunction(this, 'Notifier', {
+      role,
       entry: path.join(__dirname, '..', '..', 'lambda', 'pipeline-notifier', 'index.ts'),
       runtime: lambda.Runtime.NODEJS_LATEST,
       architecture: lambda.Architecture.ARM_64,

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { pipelineNames } from '../config/naming';
 import type { EnvironmentConfig, PipelineConfig } from '../config/schema';
 import type { OrchaStage } from '../stages/orcha-stage';
+import { acknowledgePipelineFindings } from './acknowledgements';
 import { PipelineNotifications } from './notifications';
 
 export interface PipelineStackProps extends StackProps {
@@ -153,6 +154,7 @@ export class PipelineStack extends Stack {
     });
 
     this.pipeline.buildPipeline();
+    acknowledgePipelineFindings(this.pipeline);
     this.notifications.watch(this.pipeline.pipeline);
 
     if (!config.source.connectionArn) {

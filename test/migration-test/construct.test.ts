@@ -9,6 +9,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { loadEnvironment } from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
 import { CLEANUP_MARGIN_MINUTES, MigrationTest } from '../../lib/constructs/migration-test';
+import { nagFindings } from '../../lib/nag';
 
 // One synth for the file: a small stack with the VPC layout of FoundationStack.
 const app = new App();
@@ -285,4 +286,8 @@ test('the trigger role: trusted by the pipeline account, only start/watch this p
       },
     },
   ]);
+});
+
+test('cdk-nag (AwsSolutions): no open finding; every accepted one is acknowledged with a reason', () => {
+  expect(nagFindings(migrationTest)).toEqual([]);
 });

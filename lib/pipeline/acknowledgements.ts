@@ -1,0 +1,177 @@
+import { Stack } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { CodePipeline } from 'aws-cdk-lib/pipelines';
+import type { IConstruct } from 'constructs';
+import { acknowledge } from '../nag';
+
+/**
+ * cdk-nag acknowledgements of what CDK Pipelines itself generates (roles, CodeBuild projects,
+ * artifact bucket) in the pipeline stack. Each is made on the one resource that carries the
+ * finding, for that one finding. The pipeline's own additions (smoke tests, migration-test
+ * trigger, notifications) are scoped so that they add no finding of their own beyond the
+ * CodeBuild defaults acknowledged here.
+ */
+
+const S3_READ = ['s3:GetBucket*', 's3:GetObject*', 's3:List*'] as const;
+const S3_WRITE = ['s3:Abort*', 's3:DeleteObject*'] as const;
+
+const REASON = {
+  s3Read: (who: string) =>
+    `${who} reads pipeline artifacts from the pipeline's own artifact bucket only; CDK Pipelines grants ` +
+    'that read with the s3 action groups of Bucket.grantRead. The bucket holds build outputs, not customer data. ' +
+    'Revisit if the bucket ever holds anything but pipeline artifacts.',
+  s3Write: (who: string) =>
+    `${who} writes pipeline artifacts (multipart uploads, overwrites) into the pipeline's own artifact bucket only; ` +
+    'CDK Pipelines grants that with Bucket.grantReadWrite. Revisit if the bucket ever holds anything but pipeline artifacts.',
+  bucketObjects: (who: string) =>
+    `${who} needs every object key of the pipeline's artifact bucket: artifact keys are generated per execution ` +
+    'by CodePipeline and cannot be listed in advance. Scoped to that one bucket.',
+  logs: (project: string) =>
+    `CodeBuild project ${project} writes its build logs to its own log group /aws/codebuild/<project>; ` +
+    'log stream names are generated per build, hence the stream wildcard. No other log group matches.',
+  reports: (project: string) =>
+    `CodeBuild project ${project} may create test report groups named after itself (<project>-*), ` +
+    'the CodeBuild default grant. No other project report group matches.',
+  cb4: (project: string) =>
+    `CodeBuild project ${project} uses the AWS-managed key for its artifacts: the pipeline runs in one account ` +
+    'and its artifact bucket is SSE-S3 encrypted, so a customer-managed key would cost $1/month without adding an ' +
+    'access boundary. Configuring another account for staging or prod turns on crossAccountKeys (a rotated KMS key).',
+} as const;
+
+function ackS3(role: iam.IRole, who: string, bucketRef: string, write: boolean): void {
+  for (const action of S3_READ) acknowledge(role, `AwsSolutions-IAM5[Action::${action}]`, REASON.s3Read(who));
+  if (write)
+    for (const action of S3_WRITE)
+      acknowledge(role, `AwsSolutions-IAM5[Action::${action}]`, REASON.s3Write(who));
+  acknowledge(role, `AwsSolutions-IAM5[Resource::${bucketRef}/*]`, REASON.bucketObjects(who));
+}
+
+function logicalRef(construct: IConstruct): string {
+  return `<${Stack.of(construct).getLogicalId(construct.node.defaultChild as never)}>`;
+}
+
+function child(scope: IConstruct, path: string): IConstruct {
+  const found = scope.node.tryFindChild(path.split('/')[0]);
+  if (!found)
+    throw new Error(
+      `CDK Pipelines layout changed: ${scope.node.path}/${path} not found; review lib/pipeline/acknowledgements.ts`,
+    );
+  const rest = path.split('/').slice(1).join('/');
+  return rest ? child(found, rest) : found;
+}
+
+/** Acknowledges the findings of the constructs CDK Pipelines generated (call after buildPipeline()). */
+export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
+  const stack = Stack.of(pipeline);
+  const cp = pipeline.pipeline;
+  const region = stack.region;
+  const account = stack.account;
+  const bucket = logicalRef(cp.artifactBucket).replace('>', '.Arn>');
+
+  acknowledge(
+    cp.artifactBucket,
+    'AwsSolutions-S1',
+    "CDK Pipelines' artifact bucket holds build outputs only (templates, assets, reports), is private, " +
+      'SSE-S3 encrypted and TLS-only; every read and write is by the pipeline roles, which CloudTrail records. ' +
+      'Server access logs would add a log bucket that duplicates that trail. Revisit if CloudTrail data events are turned off.',
+  );
+  ackS3(cp.role, 'The pipeline role', bucket, true);
+  ackS3(
+    child(cp, 'Source/GitHub/CodePipelineActionRole') as iam.IRole,
+    'The GitHub source action',
+    bucket,
+    true,
+  );
+
+  // Every CodeBuild project of the pipeline: its key, logs and report groups.
+  const projects = pipeline.node
+    .findAll()
+    .filter((c): c is codebuild.Project => c instanceof codebuild.Project);
+  for (const project of projects) {
+    const name = project.node.path.split('/').slice(2).join('/');
+    acknowledge(project, 'AwsSolutions-CB4', REASON.cb4(name));
+    if (project.node.id === 'FileAsset') continue; // shares the assets role, acknowledged below
+    const role = project.role!;
+    const ref = logicalRef(project);
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::arn:aws:logs:${region}:${account}:log-group:/aws/codebuild/${ref}:*]`,
+      REASON.logs(name),
+    );
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::arn:aws:codebuild:${region}:${account}:report-group/${ref}-*]`,
+      REASON.reports(name),
+    );
+    ackS3(role, `CodeBuild project ${name}`, bucket, project.node.id === 'CdkBuildProject');
+  }
+
+  // Self-mutation: `cdk deploy` of this stack through the bootstrap roles.
+  const selfMutation = child(pipeline, 'UpdatePipeline/SelfMutation/Role') as iam.IRole;
+  acknowledge(
+    selfMutation,
+    `AwsSolutions-IAM5[Resource::arn:*:iam::${account}:role/*]`,
+    'Self-mutation runs `cdk deploy` of this stack, which assumes the CDK bootstrap roles of this account; the ' +
+      'statement is conditioned on iam:ResourceTag/aws-cdk:bootstrap-role in (deploy, file-publishing, ' +
+      'image-publishing), so only those roles match. Revisit if the bootstrap qualifier lets us name the roles.',
+  );
+  acknowledge(
+    selfMutation,
+    'AwsSolutions-IAM5[Resource::*]',
+    'cloudformation:DescribeStacks and s3:ListBucket on * let `cdk deploy` read the stack status and the ' +
+      'bootstrap bucket; both are read-only and the stack name is only known to CloudFormation at run time.',
+  );
+
+  // Asset publishing: one project (publishAssetsInParallel: false) with its own role.
+  const fileRole = child(pipeline, 'Assets/FileRole') as iam.IRole;
+  acknowledge(
+    fileRole,
+    `AwsSolutions-IAM5[Resource::arn:aws:logs:${region}:${account}:log-group:/aws/codebuild/*]`,
+    'The asset-publishing role is shared by the asset projects CDK Pipelines creates, whose names are generated; it ' +
+      'may write build logs under /aws/codebuild/ in this account and region only.',
+  );
+  acknowledge(
+    fileRole,
+    `AwsSolutions-IAM5[Resource::arn:aws:codebuild:${region}:${account}:report-group/*]`,
+    'The asset-publishing role is shared by the generated asset projects and may create their test report ' +
+      'groups; report groups carry build metadata only, in this account and region.',
+  );
+  acknowledge(
+    fileRole,
+    'AwsSolutions-IAM5[Resource::*]',
+    'codebuild:StartBuild/BatchGetBuilds/StopBuild on * is how CodePipeline runs the generated asset project whose ' +
+      'ARN CDK Pipelines does not expose to the role; the role itself can only be assumed by CodeBuild and CodePipeline.',
+  );
+  ackS3(fileRole, 'The asset-publishing role', bucket, false);
+
+  // The IAM-broadening check (ConfirmPermissionsBroadening): `cdk diff --security-only` plus auto-approval.
+  const check = child(pipeline, 'PipelinesSecurityCheck/CDKSecurityCheck/Role') as iam.IRole;
+  const autoApprove = child(pipeline, 'PipelinesSecurityCheck/CDKPipelinesAutoApprove') as IConstruct;
+  acknowledge(
+    check,
+    'AwsSolutions-IAM5[Resource::*]',
+    'sts:AssumeRole on * lets `cdk diff --security-only` assume the bootstrap deploy role of each target account ' +
+      '(conditioned on iam:ResourceTag/aws-cdk:bootstrap-role = deploy); the accounts differ per stage and the ' +
+      'check only reads templates.',
+  );
+  acknowledge(
+    check,
+    `AwsSolutions-IAM5[Resource::${logicalRef(autoApprove).replace('>', '.Arn>')}:*]`,
+    'Invoking any version or alias of the auto-approve function of the same construct (function ARN + :*), which ' +
+      'approves the broadening check when no IAM change is found.',
+  );
+  const autoApproveRole = child(autoApprove, 'ServiceRole') as iam.IRole;
+  acknowledge(
+    autoApproveRole,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'CDK Pipelines creates this auto-approve function with the AWS basic execution policy (its own log group ' +
+      'only, in practice); the construct offers no way to pass a role. Revisit when CDK Pipelines accepts one.',
+  );
+  acknowledge(
+    autoApproveRole,
+    'AwsSolutions-IAM5[Resource::*]',
+    'codepipeline:GetPipelineState and PutApprovalResult on *: the auto-approve function learns the pipeline name ' +
+      'from its event at run time; CDK Pipelines writes this statement and offers no way to narrow it.',
+  );
+}

@@ -1,0 +1,33 @@
+import { App } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp } from '../../lib/app';
+import { listAcknowledgements, nagFindings } from '../../lib/nag';
+
+const built = buildApp(new App());
+const pipelineStack = built.pipeline!;
+
+test('the pipeline stack has no open AwsSolutions finding', () => {
+  expect(nagFindings(pipelineStack)).toEqual([]);
+});
+
+test('every acknowledgement of the pipeline stack is on one resource, for one finding, with a reason', () => {
+  const acks = listAcknowledgements(pipelineStack);
+  expect(acks.length).toBeGreaterThan(20);
+  for (const ack of acks) {
+    expect(ack.path).not.toBe(pipelineStack.node.path);
+    expect(ack.id).toMatch(/^AwsSolutions-[A-Z]+\d+(\[[^\]\s]+\])?$/);
+    if (/IAM[45]/.test(ack.id)) expect(ack.id).toMatch(/\[(Action|Resource|Policy)::/);
+    expect(ack.reason.length).toBeGreaterThan(80);
+  }
+});
+
+test('the audit can fail: a non-compliant bucket in the pipeline stack is reported', () => {
+  const other = buildApp(new App());
+  new s3.Bucket(other.pipeline!, 'NonCompliant');
+  expect(nagFindings(other.pipeline!)).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^AwsSolutions-S1 @ .*NonCompliant/),
+      expect.stringMatching(/^AwsSolutions-S10 @ .*NonCompliant/),
+    ]),
+  );
+});

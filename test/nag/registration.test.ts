@@ -1,0 +1,52 @@
+import { App } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { buildApp } from '../../lib/app';
+import { registerNag } from '../../lib/nag';
+
+/**
+ * The registration itself, as bin/ does it: AwsSolutions registered once on the App must
+ * audit the pipeline stack and the stacks of the stages deployed by the pipeline. One
+ * deliberately non-compliant bucket in each must both be reported, and fail the synth.
+ */
+test('one registration on the App audits the pipeline stack and every stage inside the pipeline', () => {
+  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'orcha-nag-')) });
+  const built = buildApp(app);
+  new s3.Bucket(built.pipeline!, 'DeliberatelyNonCompliant');
+  new s3.Bucket(built.stages.prod.data, 'DeliberatelyNonCompliant');
+  new s3.Bucket(built.stages.dev.compute, 'DeliberatelyNonCompliant');
+  registerNag(app);
+
+  const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    expect(() => app.synth()).toThrow(/AwsSolutions/);
+  } finally {
+    error.mockRestore();
+  }
+
+  const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as {
+    pluginReports: {
+      pluginName: string;
+      conclusion: string;
+      violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+    }[];
+  };
+  const aws = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
+  expect(aws.conclusion).toBe('failure');
+  const found = aws.violations.flatMap((v) =>
+    v.violatingConstructs.map((c) => `${v.ruleName} @ ${c.constructPath}`),
+  );
+  // Exactly the planted findings: everything else of the real app is fixed or acknowledged.
+  expect(found.sort()).toEqual(
+    [
+      'AwsSolutions-S1 @ Dev/Compute/DeliberatelyNonCompliant/Resource',
+      'AwsSolutions-S10 @ Dev/Compute/DeliberatelyNonCompliant/Resource',
+      'AwsSolutions-S1 @ Prod/Data/DeliberatelyNonCompliant/Resource',
+      'AwsSolutions-S10 @ Prod/Data/DeliberatelyNonCompliant/Resource',
+      'AwsSolutions-S1 @ v1-orcha-infra-pipeline/DeliberatelyNonCompliant/Resource',
+      'AwsSolutions-S10 @ v1-orcha-infra-pipeline/DeliberatelyNonCompliant/Resource',
+    ].sort(),
+  );
+});
