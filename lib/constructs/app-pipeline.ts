@@ -8,9 +8,10 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
+import { ArtifactBucket } from './artifact-bucket';
 
 /** The CodeBuild image of the specification (Amazon Linux 2, ARM64, standard 3.0). */
 export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
@@ -49,8 +50,14 @@ export interface AppPipelineProps {
   readonly requireApproval: boolean;
   /** Notified when an approval is waiting (only used when `requireApproval`). */
   readonly approvalTopic: sns.ITopic;
-  /** Bucket of the pipeline's artifacts (its encryption encrypts them). */
-  readonly artifactBucket: s3.IBucket;
+  /**
+   * Physical name of the pipeline's artifacts bucket (an existing SSE-S3 bucket, e.g.
+   * `v1-orcha-pipeline-artifacts-<account>`). Referenced by name, so that the roles' statements,
+   * and the acknowledgements of their object wildcard, read the same literal ARN in every synth
+   * (a cross-stack reference would put a generated output name there). Every role gets explicit
+   * S3 actions on it (see {@link ArtifactBucket}).
+   */
+  readonly artifactBucketName: string;
   /** The image repository the build pushes to. */
   readonly repository: ecr.IRepository;
   /** Log group of the builds. */
@@ -113,7 +120,26 @@ export class AppPipeline extends Construct {
       });
     }
 
+    // --- Artifacts: explicit S3 actions for every role that exchanges artifacts.
+    const artifacts = new ArtifactBucket(this, 'PipelineArtifacts', { bucketName: props.artifactBucketName });
+    const artifactObjectsArn = artifacts.arnForObjects('*');
+    if (Token.isUnresolved(artifactObjectsArn)) {
+      throw new Error(`AppPipeline needs a literal artifacts bucket name, got ${props.artifactBucketName}`);
+    }
+
     // --- Build
+    // The project's own role, handed over immutable: CDK would add its default log group
+    // (/aws/codebuild/<project>, unused: the builds log to buildLogGroup) and test report groups
+    // (the buildspec has no reports). What the build needs is granted here.
+    const buildRole = new iam.Role(this, 'BuildRole', {
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      description: `CodeBuild project ${props.buildProjectName}: logs, artifacts, image push`,
+    });
+    props.buildLogGroup.grantWrite(buildRole);
+    artifacts.grantReadWrite(buildRole);
+    // Push and pull on this repository only (grantPullPush adds ecr:GetAuthorizationToken, which
+    // has no resource-level permissions).
+    props.repository.grantPullPush(buildRole);
     this.buildProject = new codebuild.PipelineProject(this, 'Build', {
       projectName: props.buildProjectName,
       description: `Tests ${props.source.repository}, builds its uberjar and Docker image, pushes the image to ECR`,
@@ -133,10 +159,25 @@ export class AppPipeline extends Construct {
       cache: codebuild.Cache.local(codebuild.LocalCacheMode.DOCKER_LAYER),
       logging: { cloudWatch: { logGroup: props.buildLogGroup } },
       timeout: props.buildTimeout ?? Duration.minutes(30),
+      role: buildRole.withoutPolicyUpdates(),
     });
-    // Push and pull on this repository only (grantPullPush adds ecr:GetAuthorizationToken, which
-    // has no resource-level permissions).
-    props.repository.grantPullPush(this.buildProject);
+    // No build before the role's policy exists.
+    this.buildProject.node.addDependency(buildRole);
+    acknowledge(
+      buildRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only ecr:GetAuthorizationToken is on *: it has no resource-level permissions; the registry token it returns is useless without the push and pull statement, which is scoped to the one application repository.',
+    );
+    acknowledge(
+      buildRole,
+      `AwsSolutions-IAM5[Resource::${artifactObjectsArn}]`,
+      'The build reads the source artifact and uploads the deployment bundle under keys CodePipeline generates per execution, so it needs the objects of the one pipeline artifacts bucket; object read and upload only, no delete. Revisit if the bucket is shared with another pipeline.',
+    );
+    acknowledge(
+      this.buildProject,
+      'AwsSolutions-CB4',
+      'No customer managed key: the build writes only appspec.yml, deploy scripts and image.env (no secrets) to the pipeline artifacts bucket, which is SSE-S3 encrypted, TLS-only and private; a CMK would add cost and key policy for no data worth it. Revisit if build outputs ever carry secrets.',
+    );
 
     // --- Deploy target
     this.application = new codedeploy.ServerApplication(this, 'Application', {
@@ -156,9 +197,14 @@ export class AppPipeline extends Construct {
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineName: props.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
-      artifactBucket: props.artifactBucket,
+      artifactBucket: artifacts,
       restartExecutionOnUpdate: false,
     });
+    acknowledge(
+      this.pipeline.role,
+      `AwsSolutions-IAM5[Resource::${artifactObjectsArn}]`,
+      'CodePipeline moves every artifact of this pipeline through the one artifacts bucket under keys it generates per execution; the role gets object read and upload there only, no delete. Revisit if the bucket is shared with another pipeline.',
+    );
 
     // CDK grants only `codestar-connections:UseConnection`; IAM matches the action's prefix to
     // the ARN's, and connections created since July 2024 are `arn:aws:codeconnections:…`.
@@ -171,6 +217,11 @@ export class AppPipeline extends Construct {
         actions: [`${connectionServicePrefix(this.connectionArn)}:UseConnection`],
         resources: [this.connectionArn],
       }),
+    );
+    acknowledge(
+      sourceRole,
+      `AwsSolutions-IAM5[Resource::${artifactObjectsArn}]`,
+      'The source action uploads the repository snapshot of each execution under a key CodePipeline generates, in the one pipeline artifacts bucket; object read, upload and ACL only, no delete. Revisit if the bucket is shared with another pipeline.',
     );
 
     const sourceOutput = new codepipeline.Artifact('Source');

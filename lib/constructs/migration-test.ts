@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Aws, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -377,7 +377,7 @@ export class MigrationTest extends Construct {
     }
     const project = this.project.node.defaultChild as codebuild.CfnProject;
     const inAccount = (rest: string): string =>
-      nagString(stack, `arn:${Aws.PARTITION}:${rest.replace('{R}', stack.region).replace('{A}', stack.account)}`);
+      nagString(stack, `arn:${stack.partition}:${rest.replace('{R}', stack.region).replace('{A}', stack.account)}`);
     iam5(
       'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
       'CodeBuild in a VPC creates and deletes its own network interfaces; the CDK scopes the permission with ec2:Subnet and ec2:AuthorizedService conditions.',
