@@ -192,6 +192,13 @@ export class AppPipeline extends Construct {
       installAgent: false,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false },
     });
+    if (this.deploymentGroup.role) {
+      acknowledge(
+        this.deploymentGroup.role,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRole]',
+        'AWSCodeDeployRole is the service role policy AWS documents and maintains for CodeDeploy to EC2 and Auto Scaling (lifecycle hooks, instance and load balancer calls); only codedeploy.amazonaws.com can assume the role. Revisit if a scoped policy is needed for a shared account.',
+      );
+    }
 
     // --- Pipeline
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
@@ -253,11 +260,32 @@ export class AppPipeline extends Construct {
     });
 
     if (props.requireApproval) {
+      // Its own role with exact actions: CDK's topic grant would add kms:GenerateDataKey*.
+      const approvalRole = new iam.Role(this, 'ApprovalActionRole', {
+        assumedBy: new iam.ArnPrincipal(this.pipeline.role.roleArn),
+        description: `Approval action of ${props.pipelineName}: notify the approvers`,
+      });
+      approvalRole.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['sns:Publish'],
+          resources: [props.approvalTopic.topicArn],
+        }),
+      );
+      if (props.approvalTopic.masterKey) {
+        // What SNS needs of a publisher to an encrypted topic.
+        approvalRole.addToPolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            resources: [props.approvalTopic.masterKey.keyArn],
+          }),
+        );
+      }
       this.pipeline.addStage({
         stageName: 'Approve',
         actions: [
           new actions.ManualApprovalAction({
             actionName: 'Approve',
+            role: approvalRole.withoutPolicyUpdates(),
             notificationTopic: props.approvalTopic,
             additionalInformation: `Deploy ${props.source.repository}@${source.variables.commitId} (${source.variables.commitMessage}) to ${props.deploymentGroupName}?`,
             timeout: Duration.days(3),
@@ -266,6 +294,12 @@ export class AppPipeline extends Construct {
       });
     }
 
+    // A role of this construct (rather than the one CDK would generate inside the pipeline) so
+    // that its acknowledgement sits on it; CDK adds the CodeDeploy and artifact read statements.
+    const deployRole = new iam.Role(this, 'DeployActionRole', {
+      assumedBy: new iam.ArnPrincipal(this.pipeline.role.roleArn),
+      description: `Deploy action of ${props.pipelineName}: start CodeDeploy deployments`,
+    });
     this.pipeline.addStage({
       stageName: 'Deploy',
       actions: [
@@ -273,9 +307,15 @@ export class AppPipeline extends Construct {
           actionName: 'Deploy',
           input: bundle,
           deploymentGroup: this.deploymentGroup,
+          role: deployRole,
         }),
       ],
     });
+    acknowledge(
+      deployRole,
+      `AwsSolutions-IAM5[Resource::${artifactObjectsArn}]`,
+      'The deploy action reads the deployment bundle of each execution under a key CodePipeline generates, in the one pipeline artifacts bucket; object read only. Revisit if the bucket is shared with another pipeline.',
+    );
   }
 }
 

@@ -2,7 +2,6 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -24,8 +23,11 @@ export interface AppServiceRoleProps {
    * synth (a cross-stack reference would put a generated output name there).
    */
   readonly documentsBucketName: string;
-  /** The application pipeline's artifacts bucket: the CodeDeploy agent downloads revisions from it. */
-  readonly pipelineArtifactsBucket: s3.IBucket;
+  /**
+   * Physical name of the application pipeline's artifacts bucket: the CodeDeploy agent
+   * downloads revisions from it. By name, like the documents bucket, for the same reason.
+   */
+  readonly pipelineArtifactsBucketName: string;
   /** Queues the app sends to and the worker consumes from. */
   readonly workQueues: readonly sqs.IQueue[];
   /** The application image repository (pull). */
@@ -63,6 +65,7 @@ export class AppServiceRole extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     const documentsArn = `arn:${stack.partition}:s3:::${props.documentsBucketName}`;
+    const revisionsArn = `arn:${stack.partition}:s3:::${props.pipelineArtifactsBucketName}/*`;
 
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
@@ -140,14 +143,19 @@ export class AppServiceRole extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadDeployRevisions',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [props.pipelineArtifactsBucket.arnForObjects('*')],
+        resources: [revisionsArn],
       }),
     );
 
-    this.acknowledgeWildcards(parameterArns[1], secretsArn, `${documentsArn}/*`);
+    this.acknowledgeWildcards(parameterArns[1], secretsArn, `${documentsArn}/*`, revisionsArn);
   }
 
-  private acknowledgeWildcards(parameters: string, secrets: string, documentObjects: string): void {
+  private acknowledgeWildcards(
+    parameters: string,
+    secrets: string,
+    documentObjects: string,
+    revisions: string,
+  ): void {
     const ack = (id: string, reason: string) => acknowledge(this.role, id, reason);
     ack(
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
@@ -169,13 +177,9 @@ export class AppServiceRole extends Construct {
       `AwsSolutions-IAM5[Resource::${documentObjects}]`,
       'The app and worker store and read customer documents under arbitrary keys of the documents bucket; access is limited to that one bucket, with explicit object actions and no s3 action wildcard.',
     );
-    // The application pipeline's CodeDeploy action (OpsStack) grants this role read access to
-    // the pipeline artifact bucket with bucket.grantRead, which uses these action wildcards.
-    for (const action of ['s3:GetBucket*', 's3:GetObject*', 's3:List*']) {
-      ack(
-        `AwsSolutions-IAM5[Action::${action}]`,
-        'Added by the CodeDeploy deploy action of the application pipeline: the CodeDeploy agent downloads revisions from the pipeline artifact bucket only; CDK grants that read with these action groups.',
-      );
-    }
+    ack(
+      `AwsSolutions-IAM5[Resource::${revisions}]`,
+      'The CodeDeploy agent downloads each deployment bundle from the pipeline artifacts bucket under a key CodePipeline generates per execution; GetObject and GetObjectVersion only, on that one bucket, which holds no customer data.',
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
 
 /** The AWS-owned document that forwards a local port to a port on the instance (the REPL). */
 export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSession';
@@ -90,5 +91,24 @@ export class DeveloperAccess extends Construct {
         }),
       ],
     });
+
+    const sessions = `arn:${partition}:ssm:${region}:${account}:session`;
+    const ack = (id: string, reason: string) => acknowledge(this.policy, id, reason);
+    ack(
+      `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:instance/*]`,
+      `StartSession is limited by the condition ssm:resourceTag/Name = ${props.instanceName}: the Auto Scaling group replaces instances and their ids change, so they can only be named by tag (the pattern Session Manager documents).`,
+    );
+    ack(
+      `AwsSolutions-IAM5[Resource::${sessions}/<aws:username>-*]`,
+      'Terminate and resume are limited to sessions whose id starts with the caller IAM user name, which Session Manager uses as the session id prefix: each developer manages only the sessions they started.',
+    );
+    ack(
+      `AwsSolutions-IAM5[Resource::${sessions}/*]`,
+      'Terminate and resume for roles and SSO users: the condition on the session tag aws:ssmmessages:session-id = aws:userid limits them to the sessions the caller started (the pattern Session Manager documents).',
+    );
+    ack(
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only ec2:DescribeInstances, ssm:DescribeInstanceInformation, ssm:DescribeSessions and ssm:GetConnectionStatus are on *: none supports resource-level permissions, and they reveal metadata only (which instance to connect to, session state).',
+    );
   }
 }

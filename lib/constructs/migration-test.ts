@@ -377,7 +377,10 @@ export class MigrationTest extends Construct {
     }
     const project = this.project.node.defaultChild as codebuild.CfnProject;
     const inAccount = (rest: string): string =>
-      nagString(stack, `arn:${stack.partition}:${rest.replace('{R}', stack.region).replace('{A}', stack.account)}`);
+      nagString(
+        stack,
+        `arn:${stack.partition}:${rest.replace('{R}', stack.region).replace('{A}', stack.account)}`,
+      );
     iam5(
       'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
       'CodeBuild in a VPC creates and deletes its own network interfaces; the CDK scopes the permission with ec2:Subnet and ec2:AuthorizedService conditions.',
@@ -419,7 +422,6 @@ export class MigrationTest extends Construct {
     }
   }
 }
-
 
 /**
  * A string as cdk-nag prints it in finding ids: references become `<LogicalId>`,

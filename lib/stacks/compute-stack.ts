@@ -38,8 +38,6 @@ export interface ComputeStackProps extends StackProps {
   readonly ssmSessionsLogGroup: logs.ILogGroup;
   /** Receives the load balancer's access logs (under `alb/`); its bucket policy gets the ELB delivery statements. */
   readonly accessLogsBucket: s3.IBucket;
-  /** The application pipeline's artifacts: the CodeDeploy agent on the instances downloads revisions from it. */
-  readonly pipelineArtifactsBucket: s3.IBucket;
 }
 
 /** Root volume of the instances: Docker images and container logs live here. */
@@ -151,7 +149,8 @@ export class ComputeStack extends Stack {
       workQueues: [props.ingest.queue, props.emailAcquire.queue],
       repository: props.repository,
       logGroups: [props.applicationLogGroup, props.userDataLogGroup, props.ssmSessionsLogGroup],
-      pipelineArtifactsBucket: props.pipelineArtifactsBucket,
+      // By name (FoundationStack's bucket): the statement and its acknowledgement read a literal ARN.
+      pipelineArtifactsBucketName: naming.pipelineArtifactsBucket(config.account),
     }).role;
 
     const boot = new AppInstanceBoot(this, 'Boot', {

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
+import { acknowledge } from '../nag';
 import { SubnetGroups } from './foundation-stack';
 
 export interface DataStackProps extends StackProps {
@@ -88,14 +89,41 @@ export class DataStack extends Stack {
       // the template and the database disagree.
       autoMinorVersionUpgrade: false,
       copyTagsToSnapshot: true,
-      cloudwatchLogsExports: ['postgresql', 'upgrade'],
-      cloudwatchLogsRetention: config.monitoring
-        .logRetentionDays as import('aws-cdk-lib/aws-logs').RetentionDays,
+      // Into the log groups above, which set the retention. (`cloudwatchLogsRetention` would add
+      // a LogRetention custom resource: a Lambda function with a role on "*".)
+      cloudwatchLogsExports: [...DB_LOG_EXPORTS],
       enablePerformanceInsights: true,
       preferredBackupWindow: '01:00-02:00',
       preferredMaintenanceWindow: 'sun:02:30-sun:03:30',
       removalPolicy: db.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
     });
     logGroups.forEach((group) => this.database.node.addDependency(group));
+
+    if (!db.multiAz) {
+      acknowledge(
+        this.database,
+        'AwsSolutions-RDS3',
+        'Single-AZ by configuration (database.multiAz), as in the original design: 14-day automated backups and snapshots restore the instance; Multi-AZ doubles the instance cost. Revisit with the roadmap item RDS Multi-AZ (set database.multiAz).',
+      );
+    }
+    if (!db.deletionProtection) {
+      acknowledge(
+        this.database,
+        'AwsSolutions-RDS10',
+        `Deletion protection is off by configuration in ${config.name} only (prod has it on): this environment is torn down and rebuilt freely, and its removal policy still takes a final snapshot.`,
+      );
+    }
+    acknowledge(
+      this.database,
+      'AwsSolutions-RDS11',
+      'PostgreSQL keeps its standard port 5432 (the specification, the application and the migration test use it); the instance is not publicly accessible, sits in isolated subnets, and its security group admits 5432 only from the application and CodeBuild groups.',
+    );
+    if (!db.credentialRotation) {
+      acknowledge(
+        this.credentials,
+        'AwsSolutions-SMG4',
+        'Automatic rotation needs the application to reload credentials (roadmap: database.credentialRotation with an EventBridge rule and a Lambda that restarts the app); until then the secret is read only by the application service role and an operator changes it when needed. Revisit when that roadmap item is built.',
+      );
+    }
   }
 }

@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import type { Naming } from '../config/naming';
+import { acknowledge } from '../nag';
 
 export interface FoundationStackProps extends StackProps {
   /** The validated environment. */
@@ -104,6 +105,7 @@ export class FoundationStack extends Stack {
         },
       },
     });
+    if (this.natProvider) this.hardenNatInstances(this.natProvider);
     if (config.network.s3GatewayEndpoint) {
       this.vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     }
@@ -146,6 +148,11 @@ export class FoundationStack extends Stack {
         `HTTP(S) ${port} from the internet (IPv6)`,
       );
     }
+    acknowledge(
+      this.albSecurityGroup,
+      'AwsSolutions-EC23',
+      'The internet-facing ALB must accept 80 and 443 from any IPv4 and IPv6 address: it serves the public web app; no other port is open and 80 only redirects to HTTPS. Revisit when WAF or CloudFront fronts the ALB (roadmap: WAF on the ALB).',
+    );
     this.albSecurityGroup.addEgressRule(this.ec2SecurityGroup, appPort, 'To the application instances');
     this.ec2SecurityGroup.addIngressRule(this.albSecurityGroup, appPort, 'Application port from the ALB');
     this.rdsSecurityGroup.addIngressRule(
@@ -257,6 +264,34 @@ export class FoundationStack extends Stack {
     this.userDataLogGroup = logGroup('UserDataLogGroup', naming.userDataLogGroup);
     this.codeBuildLogGroup = logGroup('CodeBuildLogGroup', naming.codeBuildLogGroup);
     this.ssmSessionsLogGroup = logGroup('SsmSessionsLogGroup', naming.ssmSessionsLogGroup);
+  }
+
+  /**
+   * The NAT instance of the `build` subnets (only where the migration test runs): encrypted root
+   * volume, and the acknowledged findings with their reasons.
+   */
+  private hardenNatInstances(provider: ec2.NatInstanceProviderV2): void {
+    for (const instance of provider.gatewayInstances) {
+      const cfn = instance.instance;
+      // The image's root device (Amazon Linux 2023), encrypted with the account's default EBS
+      // key; its size stays the image's.
+      cfn.blockDeviceMappings = [
+        {
+          deviceName: '/dev/xvda',
+          ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true },
+        },
+      ];
+      acknowledge(
+        instance,
+        'AwsSolutions-EC28',
+        'Basic 5-minute metrics suffice for this t4g.nano NAT instance: it forwards traffic only while the migration test runs before a prod deploy, and no alarm reads its metrics; detailed monitoring (about $2 a month) would add more than half of its cost. Revisit if application traffic goes through NAT (roadmap: EC2 in private subnets).',
+      );
+      acknowledge(
+        instance,
+        'AwsSolutions-EC29',
+        'The NAT instance holds no state and CloudFormation replaces it whenever the Amazon Linux 2023 image parameter moves; termination protection would make those stack updates, and removing the build subnets, fail. A replacement only delays a migration test.',
+      );
+    }
   }
 
   private queuePair(

@@ -8,7 +8,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -24,7 +23,6 @@ export interface OpsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly naming: Naming;
   readonly repository: ecr.IRepository;
-  readonly pipelineArtifactsBucket: s3.IBucket;
   readonly ingest: QueuePair;
   readonly emailAcquire: QueuePair;
   readonly codeBuildLogGroup: logs.ILogGroup;
@@ -105,7 +103,8 @@ export class OpsStack extends Stack {
       source: config.appPipeline.source,
       requireApproval: config.appPipeline.requireApproval,
       approvalTopic: this.alertsTopic,
-      artifactBucket: props.pipelineArtifactsBucket,
+      // FoundationStack's bucket, by name: the roles' statements read a literal ARN.
+      artifactBucketName: naming.pipelineArtifactsBucket(config.account),
       repository: props.repository,
       buildLogGroup: props.codeBuildLogGroup,
       autoScalingGroup: props.autoScalingGroup,

@@ -67,7 +67,6 @@ export class OrchaStage extends Stage {
       userDataLogGroup: f.userDataLogGroup,
       ssmSessionsLogGroup: f.ssmSessionsLogGroup,
       accessLogsBucket: f.accessLogsBucket,
-      pipelineArtifactsBucket: f.pipelineArtifactsBucket,
     });
 
     this.ops = new OpsStack(this, 'Ops', {
@@ -75,7 +74,6 @@ export class OrchaStage extends Stage {
       stackName: naming.stackName('Ops'),
       description: `Orcha ${config.name}: alarms, alerts, application pipeline, budget`,
       repository: f.repository,
-      pipelineArtifactsBucket: f.pipelineArtifactsBucket,
       ingest: f.ingest,
       emailAcquire: f.emailAcquire,
       codeBuildLogGroup: f.codeBuildLogGroup,

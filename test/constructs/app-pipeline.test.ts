@@ -4,7 +4,6 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AppPipeline, type AppPipelineProps } from '../../lib/constructs/app-pipeline';
 
@@ -25,7 +24,7 @@ function pipelineStack(app: App, id: string, overrides: Partial<AppPipelineProps
     source: { repository: 'getorcha/orcha', branch: 'main', connectionArn: LEGACY_CONNECTION },
     requireApproval: true,
     approvalTopic: new sns.Topic(stack, 'Topic'),
-    artifactBucket: new s3.Bucket(stack, 'Artifacts'),
+    artifactBucketName: 'test-pipeline-artifacts',
     repository: new ecr.Repository(stack, 'Repository'),
     buildLogGroup: new logs.LogGroup(stack, 'BuildLogs'),
     autoScalingGroup: new autoscaling.AutoScalingGroup(stack, 'Asg', {

@@ -108,7 +108,6 @@ export function buildPlatform(
   const ops = new OpsStack(stage, 'Ops', {
     ...common,
     repository: foundation.repository,
-    pipelineArtifactsBucket: foundation.pipelineArtifactsBucket,
     ingest: foundation.ingest,
     emailAcquire: foundation.emailAcquire,
     codeBuildLogGroup: foundation.codeBuildLogGroup,

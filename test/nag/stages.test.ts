@@ -1,0 +1,97 @@
+import { App, type Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp, type BuiltApp } from '../../lib/app';
+import { listAcknowledgements, nagFindings, type AcknowledgementRecord } from '../../lib/nag';
+import type { OrchaStage } from '../../lib/stages/orcha-stage';
+
+// The whole App as `bin/` builds it: every environment's stage and the pipeline stack.
+let app: App;
+let built: BuiltApp;
+
+beforeAll(() => {
+  app = new App();
+  built = buildApp(app);
+});
+
+const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+const STACKS = ['foundation', 'data', 'compute', 'ops'] as const;
+const stackOf = (env: string, name: (typeof STACKS)[number]): Stack => {
+  const stage: OrchaStage | undefined = built.stages[env];
+  if (!stage) throw new Error(`no ${env} stage in the App`);
+  return stage[name];
+};
+
+describe('every stage stack has no open AwsSolutions finding', () => {
+  test('the App holds exactly the dev, staging and prod stages', () => {
+    expect(Object.keys(built.stages).sort()).toEqual([...ENVIRONMENTS].sort());
+  });
+
+  test.each(ENVIRONMENTS.flatMap((env) => STACKS.map((stack) => [env, stack] as const)))(
+    '%s %s',
+    (env, stack) => {
+      expect(nagFindings(stackOf(env, stack))).toEqual([]);
+    },
+  );
+});
+
+describe('acknowledgements of the stage stacks', () => {
+  let acks: AcknowledgementRecord[];
+
+  beforeAll(() => {
+    const stagePaths = Object.values(built.stages).map((s) => `${s.node.path}/`);
+    acks = listAcknowledgements(app).filter((a) => stagePaths.some((p) => a.path.startsWith(p)));
+  });
+
+  test('there are some, in every stage', () => {
+    for (const stage of Object.values(built.stages)) {
+      expect(acks.some((a) => a.path.startsWith(`${stage.node.path}/`))).toBe(true);
+    }
+  });
+
+  test('each names one rule, with its finding in brackets for IAM4 and IAM5', () => {
+    for (const { id } of acks) {
+      expect(id).toMatch(/^AwsSolutions-[A-Z]+[0-9]+(\[[^[\]\s]+\])?$/);
+      if (/^AwsSolutions-IAM[45]\b/.test(id)) {
+        expect(id).toMatch(/^AwsSolutions-IAM4\[Policy::.+\]$|^AwsSolutions-IAM5\[(Action|Resource)::.+\]$/);
+      }
+    }
+  });
+
+  test('each IAM5 finding names a readable ARN, not a generated cross-stack output', () => {
+    for (const { id } of acks.filter((a) => a.id.startsWith('AwsSolutions-IAM5'))) {
+      expect(id).not.toMatch(/GetStackOutput|Fn::|\$\{Token/);
+    }
+  });
+
+  test('each has a reason of at least 60 characters', () => {
+    const short = acks.filter((a) => a.reason.length < 60).map((a) => `${a.id} @ ${a.path}: ${a.reason}`);
+    expect(short).toEqual([]);
+  });
+
+  test('none is made on a stack (no stack-wide blanket)', () => {
+    const onStacks = acks.filter((a) => a.path === a.stackPath).map((a) => `${a.id} @ ${a.path}`);
+    expect(onStacks).toEqual([]);
+  });
+
+  test('none is made twice on the same resource', () => {
+    const keys = acks.map((a) => `${a.id} @ ${a.path}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('the audit can fail', () => {
+  test('a bucket without encryption settings, SSL enforcement or access logs is reported', () => {
+    const other = buildApp(new App());
+    const data = other.stages.dev.data;
+    new s3.Bucket(data, 'NonCompliant');
+    const findings = nagFindings(data);
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        'AwsSolutions-S1 @ Dev/Data/NonCompliant/Resource',
+        'AwsSolutions-S10 @ Dev/Data/NonCompliant/Resource',
+      ]),
+    );
+    // Only the added bucket is reported: the rest of the stack stays clean.
+    expect(findings.every((f) => f.endsWith(' @ Dev/Data/NonCompliant/Resource'))).toBe(true);
+  });
+});
