@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codeconnections from 'aws-cdk-lib/aws-codeconnections';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -198,10 +198,18 @@ export class PipelineStack extends Stack {
       commands: ['npx tsx scripts/migration-test/trigger.ts'],
       env: {
         MIGRATION_TEST_PROJECT: naming.migrationTestProject,
-        MIGRATION_TEST_REGION: config.region,
-        ...(crossAccount ? { MIGRATION_TEST_ROLE_ARN: roleArn } : {}),
+        AWS_REGION: config.region,
+        MIGRATION_IMAGE_TAG: config.migrationTest.imageTag,
+        TRIGGER_TIMEOUT_MINUTES: String(config.migrationTest.timeoutMinutes + 30),
+        ...(crossAccount
+          ? {
+              ROLE_ARN: roleArn,
+              // The role is created by the stage itself: before its first deploy there is nothing to test.
+              ALLOW_MISSING_ROLE: 'true',
+            }
+          : {}),
       },
-      timeout: undefined,
+      timeout: Duration.minutes(config.migrationTest.timeoutMinutes + 45),
       rolePolicyStatements: [
         crossAccount
           ? new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [roleArn] })

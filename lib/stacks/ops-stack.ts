@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -17,6 +18,7 @@ import { OrchaAlarms } from '../constructs/alarms';
 import { AppPipeline } from '../constructs/app-pipeline';
 import { MonthlyCostBudget } from '../constructs/budget';
 import { DeveloperAccess } from '../constructs/developer-access';
+import { MigrationTest } from '../constructs/migration-test';
 import type { QueuePair } from './foundation-stack';
 
 export interface OpsStackProps extends StackProps {
@@ -60,6 +62,8 @@ export class OpsStack extends Stack {
   public readonly appPipeline: AppPipeline;
   public readonly budget: MonthlyCostBudget;
   public readonly developerAccess: DeveloperAccess;
+  /** The migration test run before this environment is deployed; only where `migrationTest.enabled`. */
+  public readonly migrationTest?: MigrationTest;
 
   constructor(scope: Construct, id: string, props: OpsStackProps) {
     super(scope, id, props);
@@ -115,6 +119,27 @@ export class OpsStack extends Stack {
       instanceName: naming.instanceName,
       shellDocumentName: naming.sessionManagerDocument,
     });
+
+    if (config.migrationTest.enabled) {
+      this.migrationTest = new MigrationTest(this, 'MigrationTest', {
+        naming,
+        config,
+        vpc: props.vpc,
+        securityGroup: props.codeBuildSecurityGroup,
+        databaseSecurityGroup: props.databaseSecurityGroup,
+        database: props.database,
+        subnetGroup: props.databaseSubnetGroup,
+        repository: props.repository,
+        logGroup: props.codeBuildLogGroup,
+        pipelineAccount: props.pipelineAccount,
+        // Reports go to the environment's pipeline artifact bucket (by its fixed name), under their own prefix.
+        artifactsBucket: s3.Bucket.fromBucketName(
+          this,
+          'MigrationReportsBucket',
+          naming.pipelineArtifactsBucket(config.account),
+        ),
+      });
+    }
   }
 
   /**

@@ -28,3 +28,18 @@ test('the migration test step assumes the trigger role of the prod account', () 
     },
   });
 });
+
+test('prod creates the trigger role, trusted by the pipeline account only', () => {
+  const ops = Template.fromStack(built.stages.prod.ops);
+  ops.hasResourceProperties('AWS::IAM::Role', {
+    RoleName: 'v1-orcha-migration-test-trigger',
+    AssumeRolePolicyDocument: {
+      Statement: [
+        Match.objectLike({
+          Action: 'sts:AssumeRole',
+          Principal: { AWS: Match.stringLikeRegexp(':iam::700558745280:root$') },
+        }),
+      ],
+    },
+  });
+});

@@ -162,6 +162,18 @@ describe('infrastructure pipeline', () => {
   test('the migration test step starts prod migration test project by its fixed name, and may do nothing else', () => {
     const action = stage('Prod').Actions.find((a) => a.Name === 'Prod-MigrationTest')!;
     expect(buildSpecOf(action)).toContain('scripts/migration-test/trigger.ts');
+    const project = projects.find(([id]) =>
+      JSON.stringify(action.Configuration?.ProjectName).includes(id),
+    )![1];
+    const vars = (project.Environment as { EnvironmentVariables: { Name: string; Value: string }[] })
+      .EnvironmentVariables;
+    expect(Object.fromEntries(vars.map((v) => [v.Name, v.Value]))).toMatchObject({
+      MIGRATION_TEST_PROJECT: 'v1-orcha-migration-test',
+      AWS_REGION: 'eu-central-1',
+      MIGRATION_IMAGE_TAG: 'latest',
+    });
+    // Same account: no role to assume.
+    expect(vars.map((v) => v.Name)).not.toContain('ROLE_ARN');
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
