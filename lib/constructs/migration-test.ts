@@ -296,7 +296,8 @@ export class MigrationTest extends Construct {
       description: `Deletes ${prefix}* instances tagged Purpose=${PURPOSE} after their ExpiresAt tag`,
       entry: JANITOR_ENTRY,
       handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_LATEST,
+      // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.minutes(2),

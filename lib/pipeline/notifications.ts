@@ -56,7 +56,8 @@ export class PipelineNotifications extends Construct {
     const notifier = new nodejs.NodejsFunction(this, 'Notifier', {
       role,
       entry: path.join(__dirname, '..', '..', 'lambda', 'pipeline-notifier', 'index.ts'),
-      runtime: lambda.Runtime.NODEJS_LATEST,
+      // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),

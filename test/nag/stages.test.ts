@@ -1,4 +1,5 @@
 import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildApp, type BuiltApp } from '../../lib/app';
 import { listAcknowledgements, nagFindings, type AcknowledgementRecord } from '../../lib/nag';
@@ -76,6 +77,53 @@ describe('acknowledgements of the stage stacks', () => {
   test('none is made twice on the same resource', () => {
     const keys = acks.map((a) => `${a.id} @ ${a.path}`);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+// Findings fixed rather than acknowledged: these keep them fixed (an acknowledgement would
+// also make the audit above pass).
+describe('fixed, not acknowledged', () => {
+  /** The IAM policies of a stack, optionally only those whose logical id starts with `prefix`. */
+  const policyText = (stack: Stack, prefix = '') =>
+    JSON.stringify(
+      Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy')).filter(([id]) =>
+        id.startsWith(prefix),
+      ),
+    );
+
+  test.each(ENVIRONMENTS)('%s Data: no LogRetention Lambda (its IAM4 and IAM5 findings)', (env) => {
+    const data = Template.fromStack(stackOf(env, 'data'));
+    data.resourceCountIs('AWS::Lambda::Function', 0);
+    data.resourceCountIs('Custom::LogRetention', 0);
+  });
+
+  test('prod Foundation: the NAT instance root volume is encrypted (EC26)', () => {
+    Template.fromStack(stackOf('prod', 'foundation')).hasResourceProperties('AWS::EC2::Instance', {
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true } },
+      ],
+    });
+  });
+
+  test.each(ENVIRONMENTS)(
+    '%s Ops: no S3 action wildcard, no unused report-group or default log-group grant in the app pipeline',
+    (env) => {
+      const text = policyText(stackOf(env, 'ops'), 'AppPipeline');
+      expect(text).toContain('AppPipelineBuildRole');
+      expect(text).not.toMatch(/"s3:[A-Za-z]*\*"/);
+      expect(text).not.toContain('report-group/');
+      expect(text).not.toContain('/aws/codebuild/');
+    },
+  );
+
+  test('prod Ops: the approval role publishes with kms:GenerateDataKey, not kms:GenerateDataKey*', () => {
+    const text = policyText(stackOf('prod', 'ops'), 'AppPipeline');
+    expect(text).toContain('"kms:GenerateDataKey"');
+    expect(text).not.toContain('kms:GenerateDataKey*');
+  });
+
+  test.each(ENVIRONMENTS)('%s Compute: no S3 action wildcard on the service role', (env) => {
+    expect(policyText(stackOf(env, 'compute'))).not.toMatch(/"s3:[A-Za-z]*\*"/);
   });
 });
 

@@ -424,9 +424,11 @@ describe('OpsStack (prod): application pipeline', () => {
     expect(p.Name).toBe('v1-orcha-deploy');
     expect(p.PipelineType).toBe('V2');
     expect(p.ArtifactStore.Type).toBe('S3');
-    expect(outputNames(p.ArtifactStore.Location)).toEqual([
-      exportOf(prod.foundation, prod.foundation.pipelineArtifactsBucket.bucketName),
-    ]);
+    // FoundationStack's bucket, by its physical name (no cross-stack output).
+    expect(p.ArtifactStore.Location).toBe('v1-orcha-pipeline-artifacts-700558745280');
+    Template.fromStack(prod.foundation).hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'v1-orcha-pipeline-artifacts-700558745280',
+    });
     // No pipeline-owned bucket or key.
     prodTemplate.resourceCountIs('AWS::S3::Bucket', 0);
     prodTemplate.resourceCountIs('AWS::KMS::Key', 1);
@@ -613,13 +615,21 @@ describe('OpsStack (prod): application pipeline', () => {
 
   test('the instances may read the deployment bundle; no agent installer user data is added', () => {
     const compute = Template.fromStack(prod.compute);
-    const f = prod.foundation;
-    const bucketArn = exportOf(f, f.pipelineArtifactsBucket.bucketArn);
+    const bucketArn = 'arn:aws:s3:::v1-orcha-pipeline-artifacts-700558745280';
     const statements = resourcesOf(compute, 'AWS::IAM::Policy').flatMap(
       ([, p]) => (p.PolicyDocument as { Statement: { Action: string[]; Resource: unknown }[] }).Statement,
     );
-    const read = statements.find((s) => outputNames(s.Resource).includes(bucketArn));
-    expect(read?.Action).toEqual(['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
+    // The deploy action's grant: explicit read actions (no s3:GetObject*, s3:List* groups).
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:GetObjectVersion'],
+      Resource: `${bucketArn}/*`,
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['s3:GetBucketAcl', 's3:GetBucketLocation', 's3:GetBucketVersioning', 's3:ListBucket'],
+      Resource: bucketArn,
+    });
     expect(JSON.stringify(compute.toJSON())).not.toContain('aws-codedeploy-');
   });
 });

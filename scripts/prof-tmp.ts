@@ -1,0 +1,15 @@
+import { App } from 'aws-cdk-lib';
+import { loadEnvironment } from '../lib/config/load';
+import { OrchaStage } from '../lib/stages/orcha-stage';
+import { PipelineStack } from '../lib/pipeline/pipeline-stack';
+import { loadPipeline } from '../lib/config/load';
+const ctx = { ...require('../cdk.json').context, ...require('../cdk.context.json') };
+const app = new App({ outdir: '/tmp/prof-out', context: ctx });
+let t = Date.now();
+const lap = (l: string) => { const n = Date.now(); console.log(l, n - t); t = n; };
+const dev = new OrchaStage(app, 'Dev', { config: loadEnvironment('dev') }); lap('dev');
+const stg = new OrchaStage(app, 'Staging', { config: loadEnvironment('staging') }); lap('staging');
+const prod = new OrchaStage(app, 'Prod', { config: loadEnvironment('prod') }); lap('prod');
+new PipelineStack(app, 'P', { env: { account: '700558745280', region: 'eu-central-1' }, pipeline: loadPipeline(), stages: [stg, prod] }); lap('pipeline');
+app.synth(); lap('synth');
+void dev;
