@@ -14,7 +14,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { buildSync } from 'esbuild';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { acknowledge } from '../nag';
@@ -99,7 +99,8 @@ export class MigrationTest extends Construct {
     const settings = config.migrationTest;
     const stack = Stack.of(this);
     const prefix = naming.migrationTestInstancePrefix;
-    const dbId = props.database.instanceIdentifier;
+    // The source's identifier by its fixed name, so that IAM ARNs (and cdk-nag ids) are literals.
+    const dbId = naming.dbInstance;
     const rdsArn = (resource: string, resourceName: string): string =>
       stack.formatArn({ service: 'rds', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const tempInstances = rdsArn('db', `${prefix}*`);
@@ -291,7 +292,14 @@ export class MigrationTest extends Construct {
       retention: retentionDays(config.monitoring.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Its own role: its own log group and the RDS statements below, nothing else.
+    const janitorRole = new iam.Role(this, 'JanitorRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${naming.migrationJanitor}: its logs, list instances, delete expired ${prefix}* instances`,
+    });
+    janitorLogs.grantWrite(janitorRole);
     this.janitor = new nodejs.NodejsFunction(this, 'Janitor', {
+      role: janitorRole,
       functionName: naming.migrationJanitor,
       description: `Deletes ${prefix}* instances tagged Purpose=${PURPOSE} after their ExpiresAt tag`,
       entry: JANITOR_ENTRY,
@@ -333,14 +341,10 @@ export class MigrationTest extends Construct {
 
     this.acknowledgeFindings({
       ownArtifactsBucket: !props.artifactsBucket,
-      wildcardArns: [
-        tempInstances,
-        rdsArn('snapshot', `rds:${dbId}-*`),
-        rdsArn('snapshot', `${dbId}-*`),
-        rdsArn('og', '*'),
-        rdsArn('pg', '*'),
-        rdsArn('db', '*'),
-      ],
+      tempInstances,
+      snapshots: [rdsArn('snapshot', `rds:${dbId}-*`), rdsArn('snapshot', `${dbId}-*`)],
+      defaultGroups: [rdsArn('og', '*'), rdsArn('pg', '*')],
+      allInstances: rdsArn('db', '*'),
     });
 
     // --- Cross-account start from the infrastructure pipeline.
@@ -361,64 +365,116 @@ export class MigrationTest extends Construct {
     }
   }
 
-  /** The findings this construct accepts, each with why (see lib/nag). */
-  private acknowledgeFindings(o: { ownArtifactsBucket: boolean; wildcardArns: string[] }): void {
+  /**
+   * The findings this construct accepts, each on the role (or resource) that carries it, with
+   * why (see lib/nag).
+   */
+  private acknowledgeFindings(o: {
+    ownArtifactsBucket: boolean;
+    tempInstances: string;
+    snapshots: string[];
+    defaultGroups: string[];
+    allInstances: string;
+  }): void {
     const stack = Stack.of(this);
-    const iam5 = (finding: string, reason: string): void =>
-      acknowledge(this, `AwsSolutions-IAM5[${finding}]`, reason);
+    const role = this.project.role!;
+    const janitorRole = this.janitor.role!;
+    const iam5 = (on: IConstruct, finding: string, reason: string): void =>
+      acknowledge(on, `AwsSolutions-IAM5[${finding}]`, reason);
+    const arn = (value: string): string => nagString(stack, value);
+
     iam5(
+      role,
       'Resource::*',
-      'rds:DescribeDBSnapshots is a list call that IAM authorizes against "*" (the source instance is a request filter, not a resource), and ecr:GetAuthorizationToken has no resource; both are read-only.',
+      'rds:DescribeDBSnapshots is a list call that IAM authorizes against "*" (the source instance is a request ' +
+        'filter, not a resource), and ecr:GetAuthorizationToken has no resource; both are read-only. Revisit if ' +
+        'RDS adds resource-level permissions for DescribeDBSnapshots.',
     );
-    for (const arn of o.wildcardArns) {
+    const temp =
+      'The temporary instances get build-specific names (<prefix><build id>), unknown until the build runs; the ' +
+      'prefix is reserved for the migration test, and modify/delete also require the Purpose=migration-test tag.';
+    iam5(role, `Resource::${arn(o.tempInstances)}`, temp);
+    iam5(janitorRole, `Resource::${arn(o.tempInstances)}`, temp);
+    for (const snapshot of o.snapshots) {
       iam5(
-        `Resource::${nagString(stack, arn)}`,
-        'The temporary instances have build-specific names under a fixed prefix, snapshots carry dates, and a restore names the default option/parameter groups; every write is further bound by Purpose tag conditions.',
+        role,
+        `Resource::${arn(snapshot)}`,
+        'Restores may use any snapshot of the source instance only: ' +
+          'snapshot names carry their date (automated rds:<db>-<date>, manual <db>-<label>), so they are ' +
+          'matched by the source instance name prefix; restores must also carry the runner tags.',
       );
     }
+    for (const group of o.defaultGroups) {
+      iam5(
+        role,
+        `Resource::${arn(group)}`,
+        'A restore is authorized against the option and parameter groups the new instance gets (the defaults ' +
+          'of the engine, whose names depend on the engine version); the statement also requires the runner tags ' +
+          'on the request, and only RestoreDBInstanceFromDBSnapshot is allowed on them.',
+      );
+    }
+    iam5(
+      role,
+      'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
+      'CodeBuild in a VPC creates and deletes its own network interfaces, whose ids are not known in advance; ' +
+        'the CDK conditions the permission on ec2:Subnet (the build subnets) and ec2:AuthorizedService.',
+    );
+    iam5(
+      this.project.node.findChild('PolicyDocument'),
+      'Resource::*',
+      'The policy CodeBuild needs to run a build in a VPC: create/delete its network interface and describe ' +
+        'subnets, security groups, VPCs and DHCP options. These EC2 actions have no resource-level permissions ' +
+        'for create/describe; the CDK writes this policy for every VPC project.',
+    );
     const project = this.project.node.defaultChild as codebuild.CfnProject;
     const inAccount = (rest: string): string =>
-      nagString(
-        stack,
-        `arn:${stack.partition}:${rest.replace('{R}', stack.region).replace('{A}', stack.account)}`,
-      );
+      arn(`arn:${stack.partition}:${rest.replace('{R}', stack.region).replace('{A}', stack.account)}`);
     iam5(
-      'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
-      'CodeBuild in a VPC creates and deletes its own network interfaces; the CDK scopes the permission with ec2:Subnet and ec2:AuthorizedService conditions.',
-    );
-    iam5(
+      role,
       `Resource::${inAccount(`logs:{R}:{A}:log-group:/aws/codebuild/${project.ref}:*`)}`,
-      'Default CodeBuild log permission generated by the CDK for the project own log streams; the build logs go to the given log group.',
+      "CDK's default CodeBuild grant for the project's own /aws/codebuild/<project> log streams (stream names " +
+        'are generated per build); the build itself logs to the environment codebuild log group.',
     );
     iam5(
+      role,
       `Resource::${inAccount(`codebuild:{R}:{A}:report-group/${project.ref}-*`)}`,
-      'Default CodeBuild permission generated by the CDK for report groups named after this project only.',
+      "CDK's default CodeBuild grant for report groups named after this project (<project>-*); the JUnit " +
+        'report goes to the explicit report group of this construct.',
     );
-    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
+    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
       iam5(
+        role,
         `Action::${action}`,
-        'CDK grant patterns for reading the runner bundle and writing report artifacts; the resources are the asset object and the artifacts bucket only.',
+        'Reading the runner bundle, the source of the project, from the CDK assets bucket: the CDK grants that ' +
+          'read with these action groups, on the asset bucket and key only.',
       );
     }
     iam5(
-      `Resource::${nagString(stack, this.artifactsBucket.bucketArn)}/*`,
-      'The build writes its report files under a per-build prefix of the dedicated artifacts bucket.',
+      role,
+      `Resource::${arn(this.artifactsBucket.bucketArn)}/*`,
+      'The build uploads its two report files under <project>/<build id>/ of the artifacts bucket; build ids are ' +
+        'generated per build, so the object keys cannot be named in advance. Put and multipart abort only.',
+    );
+    iam5(
+      janitorRole,
+      `Resource::${arn(o.allInstances)}`,
+      'The janitor lists every instance of the account and region (rds:DescribeDBInstances is authorized against ' +
+        'each instance ARN) to find expired temporary ones; deleting is a separate statement limited to the ' +
+        'reserved prefix and the Purpose tag.',
     );
     acknowledge(
       this.project,
       'AwsSolutions-CB4',
-      'The build handles no secrets at rest: its artifacts are test reports (no data rows, no passwords), encrypted with the S3 and CodeBuild managed keys.',
-    );
-    acknowledge(
-      this.janitor,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'The janitor only writes its own logs with this managed policy; its RDS permissions are inline, prefix- and tag-scoped.',
+      'The build keeps no data at rest: its artifacts are the migration report files (table names and row ' +
+        'counts, no rows, no passwords), SSE-S3 encrypted in the artifacts bucket. Revisit if reports ever ' +
+        'include row contents.',
     );
     if (o.ownArtifactsBucket) {
       acknowledge(
         this.artifactsBucket,
         'AwsSolutions-S1',
-        'The bucket holds only migration reports written by the build role, expiring after 90 days; CloudTrail records the API access.',
+        'The bucket holds only migration reports written by the build role, expiring after 90 days; CloudTrail ' +
+          'records the API access. Revisit if reports ever include row contents.',
       );
     }
   }

@@ -8,7 +8,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -16,6 +15,7 @@ import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { OrchaAlarms } from '../constructs/alarms';
 import { AppPipeline } from '../constructs/app-pipeline';
+import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { MonthlyCostBudget } from '../constructs/budget';
 import { DeveloperAccess } from '../constructs/developer-access';
 import { MigrationTest } from '../constructs/migration-test';
@@ -133,11 +133,9 @@ export class OpsStack extends Stack {
         logGroup: props.codeBuildLogGroup,
         pipelineAccount: props.pipelineAccount,
         // Reports go to the environment's pipeline artifact bucket (by its fixed name), under their own prefix.
-        artifactsBucket: s3.Bucket.fromBucketName(
-          this,
-          'MigrationReportsBucket',
-          naming.pipelineArtifactsBucket(config.account),
-        ),
+        artifactsBucket: new ArtifactBucket(this, 'MigrationReportsBucket', {
+          bucketName: naming.pipelineArtifactsBucket(config.account),
+        }),
       });
     }
   }
