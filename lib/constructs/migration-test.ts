@@ -72,10 +72,10 @@ export interface MigrationTestProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * Bucket receiving the Markdown report as a build artifact.
-   * @default - a private, encrypted bucket whose objects expire after 90 days
+   * Bucket receiving the report files as build artifacts (under `<project>/<build id>/`),
+   * e.g. the environment's pipeline artifacts bucket as an `ArtifactBucket`.
    */
-  readonly artifactsBucket?: s3.IBucket;
+  readonly artifactsBucket: s3.IBucket;
 }
 
 /**
@@ -136,15 +136,7 @@ export class MigrationTest extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.artifactsBucket =
-      props.artifactsBucket ??
-      new s3.Bucket(this, 'Artifacts', {
-        encryption: s3.BucketEncryption.S3_MANAGED,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        enforceSSL: true,
-        lifecycleRules: [{ expiration: Duration.days(90) }],
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+    this.artifactsBucket = props.artifactsBucket;
 
     const env = (value: string): codebuild.BuildEnvironmentVariable => ({ value });
     this.project = new codebuild.Project(this, 'Project', {
@@ -340,7 +332,6 @@ export class MigrationTest extends Construct {
     });
 
     this.acknowledgeFindings({
-      ownArtifactsBucket: !props.artifactsBucket,
       tempInstances,
       snapshots: [rdsArn('snapshot', `rds:${dbId}-*`), rdsArn('snapshot', `${dbId}-*`)],
       defaultGroups: [rdsArn('og', '*'), rdsArn('pg', '*')],
@@ -370,7 +361,6 @@ export class MigrationTest extends Construct {
    * why (see lib/nag).
    */
   private acknowledgeFindings(o: {
-    ownArtifactsBucket: boolean;
     tempInstances: string;
     snapshots: string[];
     defaultGroups: string[];
@@ -469,14 +459,6 @@ export class MigrationTest extends Construct {
         'counts, no rows, no passwords), SSE-S3 encrypted in the artifacts bucket. Revisit if reports ever ' +
         'include row contents.',
     );
-    if (o.ownArtifactsBucket) {
-      acknowledge(
-        this.artifactsBucket,
-        'AwsSolutions-S1',
-        'The bucket holds only migration reports written by the build role, expiring after 90 days; CloudTrail ' +
-          'records the API access. Revisit if reports ever include row contents.',
-      );
-    }
   }
 }
 

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { loadEnvironment } from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
+import { ArtifactBucket } from '../../lib/constructs/artifact-bucket';
 import { CLEANUP_MARGIN_MINUTES, MigrationTest } from '../../lib/constructs/migration-test';
 import { nagFindings } from '../../lib/nag';
 
@@ -66,6 +67,9 @@ const migrationTest = new MigrationTest(stack, 'MigrationTest', {
   subnetGroup,
   repository,
   logGroup,
+  artifactsBucket: new ArtifactBucket(stack, 'Artifacts', {
+    bucketName: naming.pipelineArtifactsBucket('700558745280'),
+  }),
   pipelineAccount: '111122223333',
 });
 const template = Template.fromStack(stack);
@@ -134,7 +138,7 @@ test('the project passes the runner its settings and runs the bundled runner', (
     project.Properties.Environment.EnvironmentVariables.map((v) => [v.Name, v.Value]),
   );
   expect(vars).toMatchObject({
-    SOURCE_DB_INSTANCE_ID: ref(database),
+    SOURCE_DB_INSTANCE_ID: 'v1-orcha-db',
     TEMP_INSTANCE_PREFIX: 'v1-orcha-migtest-',
     DB_SUBNET_GROUP_NAME: ref(subnetGroup),
     DB_SECURITY_GROUP_IDS: {
@@ -186,13 +190,13 @@ test('restore is scoped to the source snapshots, prefixed instances and the subn
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['Purpose', 'CreatedBy', 'ExpiresAt', 'ManagedBy'] },
     },
   });
-  const db = `\${${stack.getLogicalId(database.node.defaultChild as never)}}`;
+  const db = 'v1-orcha-db'; // by its fixed name: literal ARNs
   expect(sorted(statement?.Resource)).toEqual([
     TEMP_INSTANCES,
     'arn:aws:rds:eu-central-1:700558745280:og:*',
     'arn:aws:rds:eu-central-1:700558745280:pg:*',
-    `arn:aws:rds:eu-central-1:700558745280:snapshot:${db}-*`,
     `arn:aws:rds:eu-central-1:700558745280:snapshot:rds:${db}-*`,
+    `arn:aws:rds:eu-central-1:700558745280:snapshot:${db}-*`,
     `arn:aws:rds:eu-central-1:700558745280:subgrp:\${${stack.getLogicalId(subnetGroup.node.defaultChild as never)}}`,
   ]);
 });

@@ -3,7 +3,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildApp } from '../../lib/app';
+import { stageId } from '../../lib/app';
+import { loadEnvironment, loadPipeline } from '../../lib/config/load';
+import { pipelineNames } from '../../lib/config/naming';
+import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
+import { OrchaStage } from '../../lib/stages/orcha-stage';
 import { registerNag } from '../../lib/nag';
 
 /**
@@ -13,10 +17,19 @@ import { registerNag } from '../../lib/nag';
  */
 test('one registration on the App audits the pipeline stack and every stage inside the pipeline', () => {
   const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'orcha-nag-')) });
-  const built = buildApp(app);
-  new s3.Bucket(built.pipeline!, 'DeliberatelyNonCompliant');
-  new s3.Bucket(built.stages.prod.data, 'DeliberatelyNonCompliant');
-  new s3.Bucket(built.stages.dev.compute, 'DeliberatelyNonCompliant');
+  // The stages of lib/app.ts, wired the same way; the planted bucket must be in prod before
+  // the pipeline adds the stage (CDK Pipelines synthesizes a stage when it is added).
+  const dev = new OrchaStage(app, stageId('dev'), { config: loadEnvironment('dev') });
+  const staging = new OrchaStage(app, stageId('staging'), { config: loadEnvironment('staging') });
+  const prod = new OrchaStage(app, stageId('prod'), { config: loadEnvironment('prod') });
+  new s3.Bucket(prod.data, 'DeliberatelyNonCompliant');
+  new s3.Bucket(dev.compute, 'DeliberatelyNonCompliant');
+  const pipeline = new PipelineStack(app, pipelineNames.stack, {
+    env: { account: '700558745280', region: 'eu-central-1' },
+    pipeline: loadPipeline(),
+    stages: [staging, prod],
+  });
+  new s3.Bucket(pipeline, 'DeliberatelyNonCompliant');
   registerNag(app);
 
   const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
