@@ -10,5 +10,7 @@ module.exports = {
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  // The suite is CPU-bound (synths); jest's default leaves one core idle on a 2-core machine.
+  maxWorkers: '100%',
   testTimeout: 60000,
 };

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, AssetHashType, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -13,11 +13,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
-import { buildSync } from 'esbuild';
 import { Construct, type IConstruct } from 'constructs';
 import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { acknowledge } from '../nag';
+import { esbuildBundling, lambdaCode } from './esbuild-bundling';
 
 const ROOT = path.join(__dirname, '..', '..');
 const RUNNER_DIR = path.join(ROOT, 'scripts', 'migration-test');
@@ -108,26 +108,13 @@ export class MigrationTest extends Construct {
     // --- The runner, bundled by the installed esbuild (no Docker) into an S3 asset.
     const runner = new Asset(this, 'Runner', {
       path: RUNNER_DIR,
-      bundling: {
-        image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:20'), // never used: local bundling
-        local: {
-          tryBundle(outputDir: string): boolean {
-            buildSync({
-              entryPoints: [path.join(RUNNER_DIR, 'main.ts')],
-              outfile: path.join(outputDir, 'runner.js'),
-              bundle: true,
-              platform: 'node',
-              target: 'node20',
-              format: 'cjs',
-              sourcemap: true,
-              minify: true,
-              external: ['pg-native', 'pg-cloudflare'],
-              logLevel: 'error',
-            });
-            return true;
-          },
-        },
-      },
+      assetHashType: AssetHashType.OUTPUT,
+      bundling: esbuildBundling({
+        entry: path.join(RUNNER_DIR, 'main.ts'),
+        outfile: 'runner.js',
+        target: 'node20',
+        external: ['pg-native', 'pg-cloudflare'],
+      }),
     });
 
     this.reportGroup = new codebuild.ReportGroup(this, 'Reports', {
@@ -294,8 +281,8 @@ export class MigrationTest extends Construct {
       role: janitorRole,
       functionName: naming.migrationJanitor,
       description: `Deletes ${prefix}* instances tagged Purpose=${PURPOSE} after their ExpiresAt tag`,
-      entry: JANITOR_ENTRY,
-      handler: 'handler',
+      code: lambdaCode(JANITOR_ENTRY),
+      handler: 'index.handler',
       // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -307,7 +294,6 @@ export class MigrationTest extends Construct {
         POWERTOOLS_SERVICE_NAME: 'migration-janitor',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: { sourceMap: true, minify: true },
     });
     // Listing all instances is authorized against every instance ARN of the account and region.
     this.janitor.addToRolePolicy(

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { lambdaCode } from '../constructs/esbuild-bundling';
 import * as path from 'node:path';
 
 export interface PipelineNotificationsProps {
@@ -55,15 +56,19 @@ export class PipelineNotifications extends Construct {
     logGroup.grantWrite(role);
     const notifier = new nodejs.NodejsFunction(this, 'Notifier', {
       role,
-      entry: path.join(__dirname, '..', '..', 'lambda', 'pipeline-notifier', 'index.ts'),
+      code: lambdaCode(path.join(__dirname, '..', '..', 'lambda', 'pipeline-notifier', 'index.ts')),
+      handler: 'index.handler',
       // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
       logGroup,
-      environment: { TOPIC_ARN: this.topic.topicArn, SUBJECT_PREFIX: props.subjectPrefix },
-      bundling: { sourceMap: true, minify: true },
+      environment: {
+        TOPIC_ARN: this.topic.topicArn,
+        SUBJECT_PREFIX: props.subjectPrefix,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
     });
     this.topic.grantPublish(notifier);
     this.notifier = notifier;
