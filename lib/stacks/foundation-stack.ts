@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -256,6 +256,15 @@ export class FoundationStack extends Stack {
       comment: `Orcha ${config.name}: delegated from the management account's parent zone`,
     });
     this.hostedZone.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // What the delegation in the management account needs (docs/runbooks/delegate-subdomain.md).
+    new CfnOutput(this, 'HostedZoneId', {
+      description: `Id of ${config.dns.zoneName}: npm run ops -- delegate-subdomain ${config.name} <this id>`,
+      value: this.hostedZone.hostedZoneId,
+    });
+    new CfnOutput(this, 'HostedZoneNameServers', {
+      description: `Name servers of ${config.dns.zoneName}, to delegate from the parent zone`,
+      value: Fn.join(',', this.hostedZone.hostedZoneNameServers!),
+    });
 
     // --- Log groups (here, so that the instances, builds and sessions of later stacks find them)
     const logGroup = (id: string, logGroupName: string) =>

@@ -154,75 +154,70 @@ export class OpsStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
-    const keyUse = ['kms:Decrypt', 'kms:GenerateDataKey*'];
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarms',
-        principals: [new iam.ServicePrincipal(PUBLISHERS.cloudWatch)],
-        actions: keyUse,
-        resources: ['*'],
-      }),
-    );
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowBudgets',
-        principals: [new iam.ServicePrincipal(PUBLISHERS.budgets)],
-        actions: keyUse,
-        resources: ['*'],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:budgets::${this.account}:*` },
-        },
-      }),
-    );
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCodeStarNotifications',
-        principals: [new iam.ServicePrincipal(PUBLISHERS.codeStarNotifications)],
-        actions: keyUse,
-        resources: ['*'],
-        conditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
-      }),
-    );
+    for (const publisher of this.publishers()) {
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: publisher.sid,
+          principals: [new iam.ServicePrincipal(publisher.service)],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: publisher.keyConditions,
+        }),
+      );
+    }
     return key;
   }
 
   /** Topic policy: the three publishing services, each only on behalf of this account. */
   private allowServicesToPublish(topic: sns.Topic): void {
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
+    for (const publisher of this.publishers()) {
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: publisher.sid,
+          principals: [new iam.ServicePrincipal(publisher.service)],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: publisher.topicConditions,
+        }),
+      );
+    }
+  }
+
+  /**
+   * The services that publish to the alerts topic and the conditions AWS documents for each:
+   * on the topic, only on behalf of this account (and, for alarms and budgets, from their own
+   * ARNs); on the key, the same, except CodeStar notifications, which the key recognises by
+   * SNS being the calling service.
+   */
+  private publishers(): {
+    sid: string;
+    service: string;
+    topicConditions: Record<string, unknown>;
+    keyConditions?: Record<string, unknown>;
+  }[] {
+    const sourceAccount = { 'aws:SourceAccount': this.account };
+    const budgets = {
+      StringEquals: sourceAccount,
+      ArnLike: { 'aws:SourceArn': `arn:${this.partition}:budgets::${this.account}:*` },
+    };
+    return [
+      {
         sid: 'AllowCloudWatchAlarms',
-        principals: [new iam.ServicePrincipal(PUBLISHERS.cloudWatch)],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': this.account },
+        service: PUBLISHERS.cloudWatch,
+        topicConditions: {
+          StringEquals: sourceAccount,
           ArnLike: {
             'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`,
           },
         },
-      }),
-    );
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowBudgets',
-        principals: [new iam.ServicePrincipal(PUBLISHERS.budgets)],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:budgets::${this.account}:*` },
-        },
-      }),
-    );
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
+      },
+      { sid: 'AllowBudgets', service: PUBLISHERS.budgets, topicConditions: budgets, keyConditions: budgets },
+      {
         sid: 'AllowCodeStarNotifications',
-        principals: [new iam.ServicePrincipal(PUBLISHERS.codeStarNotifications)],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-    );
+        service: PUBLISHERS.codeStarNotifications,
+        topicConditions: { StringEquals: sourceAccount },
+        keyConditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
+      },
+    ];
   }
 }

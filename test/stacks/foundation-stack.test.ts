@@ -232,10 +232,15 @@ describe('FoundationStack (prod)', () => {
     }
   });
 
-  test('hosted zone prod.getorcha.com, retained', () => {
+  test('hosted zone prod.getorcha.com, retained, its id and name servers as outputs for the delegation', () => {
     prod.hasResource('AWS::Route53::HostedZone', {
       Properties: Match.objectLike({ Name: 'prod.getorcha.com.' }),
       DeletionPolicy: 'Retain',
+    });
+    const zone = logicalId(stages.prod.foundation.hostedZone);
+    prod.hasOutput('HostedZoneId', { Value: { Ref: zone } });
+    prod.hasOutput('HostedZoneNameServers', {
+      Value: { 'Fn::Join': [',', { 'Fn::GetAtt': [zone, 'NameServers'] }] },
     });
   });
 
