@@ -17,3 +17,6 @@ const cdkContext = JSON.parse(readFileSync(path.join(root, 'cdk.context.json'), 
   unknown
 >;
 process.env.CDK_CONTEXT_JSON = JSON.stringify({ ...cdkJson.context, ...cdkContext });
+
+// Lambda handlers log through Powertools (JSON lines to stdout); tests assert on behaviour.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
