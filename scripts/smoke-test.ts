@@ -3,9 +3,9 @@
  * environment's health URL until it answers 2xx, with a bounded number of attempts and a
  * per-request timeout, and exits non-zero otherwise.
  *
- *   node --experimental-strip-types scripts/smoke-test.ts <url> [--attempts N] [--interval-seconds S] [--timeout-seconds T]
+ *   npx tsx scripts/smoke-test.ts <url> [--attempts N] [--interval-seconds S] [--timeout-seconds T]
  *
- * Only Node built-ins and erasable TypeScript, so that the pipeline runs it without `npm ci`.
+ * Only Node built-ins, so that the pipeline runs it with a pinned `tsx` and no `npm ci`.
  */
 
 export interface SmokeTestOptions {

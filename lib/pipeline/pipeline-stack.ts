@@ -28,14 +28,14 @@ export interface PipelineStackProps extends StackProps {
   readonly stages: readonly OrchaStage[];
 }
 
-/** Version of the CDK CLI in package.json: the pipeline's synth and self-mutation use the same. */
-export function pinnedCliVersion(): string {
+/** Exact version of a devDependency in package.json (the pipeline runs the same tools). */
+export function pinnedDevDependency(name: string): string {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
     devDependencies: Record<string, string>;
   };
-  const version = pkg.devDependencies['aws-cdk'];
-  if (!/^\d+\.\d+\.\d+$/.test(version)) {
-    throw new Error(`package.json devDependencies.aws-cdk must be an exact version, got "${version}"`);
+  const version = pkg.devDependencies[name];
+  if (!/^\d+\.\d+\.\d+$/.test(version ?? '')) {
+    throw new Error(`package.json devDependencies.${name} must be an exact version, got "${version}"`);
   }
   return version;
 }
@@ -45,7 +45,7 @@ export function healthUrl(config: EnvironmentConfig): string {
   return `https://${config.dns.appRecordName}.${config.dns.zoneName}${config.dns.healthCheckPath}`;
 }
 
-/** Node.js of every CodeBuild step (matches `engines` in package.json; runs TypeScript by type stripping). */
+/** Node.js of every CodeBuild step (satisfies `engines` in package.json). */
 const NODE_RUNTIME = '22';
 
 /**
@@ -92,7 +92,7 @@ export class PipelineStack extends Stack {
       pipelineName: pipelineNames.pipeline,
       pipelineType: codepipeline.PipelineType.V2,
       selfMutation: true,
-      cliVersion: pinnedCliVersion(),
+      cliVersion: pinnedDevDependency('aws-cdk'),
       publishAssetsInParallel: false,
       crossAccountKeys: this.crossAccount,
       enableKeyRotation: this.crossAccount,
@@ -172,7 +172,8 @@ export class PipelineStack extends Stack {
       input: source,
       env: { HEALTH_URL: url },
       commands: [
-        'node --experimental-strip-types scripts/smoke-test.ts "$HEALTH_URL" --attempts 20 --interval-seconds 15 --timeout-seconds 10',
+        // No `npm ci` for one script: the pinned tsx of package.json runs it.
+        `npx --yes tsx@${pinnedDevDependency('tsx')} scripts/smoke-test.ts "$HEALTH_URL" --attempts 20 --interval-seconds 15 --timeout-seconds 10`,
       ],
     });
   }

@@ -138,13 +138,14 @@ describe('infrastructure pipeline', () => {
   });
 
   test('smoke tests call each environment health URL with bounded retries', () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
     for (const [name, url] of [
       ['Staging-SmokeTest', 'https://app.staging.getorcha.com/health'],
       ['Prod-SmokeTest', 'https://app.prod.getorcha.com/health'],
     ]) {
       const action = stage(name.split('-')[0]).Actions.find((a) => a.Name === name)!;
       const spec = buildSpecOf(action);
-      expect(spec).toContain('scripts/smoke-test.ts');
+      expect(spec).toContain(`npx --yes tsx@${pkg.devDependencies.tsx} scripts/smoke-test.ts`);
       expect(spec).toContain('--attempts 20');
       const project = projects.find(([id]) =>
         JSON.stringify(action.Configuration?.ProjectName).includes(id),
