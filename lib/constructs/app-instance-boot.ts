@@ -45,8 +45,6 @@ export interface BootScriptValues {
   readonly documentsBucket: string;
   /** ECR registry host (`<account>.dkr.ecr.<region>.amazonaws.com`). */
   readonly registry: string;
-  /** Image of the app and worker containers, with its tag. */
-  readonly image: string;
   readonly appPort: number;
   /** The REPL port, published on 127.0.0.1 only (reached through SSM port forwarding). */
   readonly replPort: number;
@@ -119,7 +117,6 @@ export function renderBootScript(v: BootScriptValues): string {
     'docker-compose.yml': substitute(
       readAsset('docker-compose.yml'),
       {
-        IMAGE: q('image', v.image),
         APP_PORT: String(v.appPort),
         REPL_PORT: String(v.replPort),
         // A JSON array is a YAML flow sequence.
@@ -183,12 +180,6 @@ export interface AppInstanceBootProps {
   readonly documentsBucket: s3.IBucket;
   /** Repository of the application image. */
   readonly repository: ecr.IRepository;
-  /**
-   * Tag the app and worker run; the application's pipeline pushes it and deploys with
-   * `orcha-refresh`.
-   * @default 'latest'
-   */
-  readonly imageTag?: string;
   /** Port of the app container, published on the host for the load balancer. */
   readonly appPort: number;
   /** Port of the application's REPL, published on 127.0.0.1 for SSM port forwarding. */
@@ -242,7 +233,6 @@ export class AppInstanceBoot extends Construct {
       emailAcquireQueueUrl: props.emailAcquireQueue.queueUrl,
       documentsBucket: props.documentsBucket.bucketName,
       registry: Fn.select(0, Fn.split('/', props.repository.repositoryUri)),
-      image: props.repository.repositoryUriForTag(props.imageTag ?? 'latest'),
       appPort: props.appPort,
       replPort: props.replPort,
       healthCheckPath: props.healthCheckPath,

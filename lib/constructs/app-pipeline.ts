@@ -83,8 +83,11 @@ export interface AppPipelineProps {
  * - its `Dockerfile` has a stage named `test` that runs the test suite, and a final stage that
  *   builds the uberjar and the runtime image;
  * - `appspec.yml` and `scripts/` at its root form the CodeDeploy bundle; the build adds
- *   `image.env` (`IMAGE_URI=<repository uri>:<commit sha>`) so the hooks deploy the image built
- *   from that commit rather than whatever `latest` is by then.
+ *   `image.env` (`IMAGE_URI=<repository uri>:<commit sha>`); its ApplicationStart hook runs
+ *   `/usr/local/bin/orcha-refresh --image "$(sed -n 's/^IMAGE_URI=//p' image.env)"`, so a
+ *   deployment, a rollback and every instance the group launches run exactly the image built
+ *   from that revision's commit. `latest` only names the newest build (what the migration test
+ *   runs); no instance runs it.
  */
 export class AppPipeline extends Construct {
   public readonly pipeline: codepipeline.Pipeline;

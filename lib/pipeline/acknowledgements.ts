@@ -137,12 +137,6 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
     'The asset-publishing role is shared by the generated asset projects and may create their test report ' +
       'groups; report groups carry build metadata only, in this account and region.',
   );
-  acknowledge(
-    fileRole,
-    'AwsSolutions-IAM5[Resource::*]',
-    'codebuild:StartBuild/BatchGetBuilds/StopBuild on * is how CodePipeline runs the generated asset project whose ' +
-      'ARN CDK Pipelines does not expose to the role; the role itself can only be assumed by CodeBuild and CodePipeline.',
-  );
   ackS3(fileRole, 'The asset-publishing role', bucket, false);
 
   // The IAM-broadening check (ConfirmPermissionsBroadening): `cdk diff --security-only` plus auto-approval.
@@ -165,13 +159,15 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
   acknowledge(
     autoApproveRole,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    'CDK Pipelines creates this auto-approve function with the AWS basic execution policy (its own log group ' +
-      'only, in practice); the construct offers no way to pass a role. Revisit when CDK Pipelines accepts one.',
+    'CDK Pipelines creates this auto-approve function with the AWS basic execution policy, which allows ' +
+      'creating and writing any log group of the account (it writes only /aws/lambda/<function>); the construct ' +
+      'offers no way to pass a role. Revisit when CDK Pipelines accepts one.',
   );
   acknowledge(
     autoApproveRole,
     'AwsSolutions-IAM5[Resource::*]',
-    'codepipeline:GetPipelineState and PutApprovalResult on *: the auto-approve function learns the pipeline name ' +
-      'from its event at run time; CDK Pipelines writes this statement and offers no way to narrow it.',
+    'codepipeline:GetPipelineState and PutApprovalResult on * are conditioned on aws:ResourceTag/SECURITY_CHECK = ' +
+      'ALLOW_APPROVE, a tag CDK Pipelines puts on this pipeline only; the function learns the pipeline name from its ' +
+      'event at run time.',
   );
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type IResolveContext, type StackProps } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codeconnections from 'aws-cdk-lib/aws-codeconnections';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -154,6 +154,7 @@ export class PipelineStack extends Stack {
     });
 
     this.pipeline.buildPipeline();
+    this.narrowAssetPublishingRole();
     acknowledgePipelineFindings(this.pipeline);
     this.notifications.watch(this.pipeline.pipeline);
 
@@ -163,6 +164,41 @@ export class PipelineStack extends Stack {
         value: `https://${this.region}.console.aws.amazon.com/codesuite/settings/connections?region=${this.region}`,
       });
     }
+  }
+
+  /**
+   * CDK Pipelines lets the asset-publishing role start, watch and stop ANY CodeBuild project
+   * (`Resource: *`), which would include the migration test that restores prod snapshots. With
+   * `publishAssetsInParallel: false` there is exactly one asset project: scope the statement to it.
+   */
+  private narrowAssetPublishingRole(): void {
+    const projects = this.pipeline.node
+      .findAll()
+      .filter((c): c is codebuild.Project => c instanceof codebuild.Project && c.node.id === 'FileAsset');
+    if (projects.length !== 1)
+      throw new Error(`expected one asset-publishing project, found ${projects.length}`);
+    const policy = this.pipeline.node
+      .findChild('Assets')
+      .node.findChild('FileRole')
+      .node.findChild('DefaultPolicy') as iam.Policy;
+    const cfn = policy.node.defaultChild as iam.CfnPolicy;
+    const projectArn = projects[0].projectArn;
+    // Rewrites the rendered document, which is what CloudFormation and cdk-nag both read.
+    cfn.policyDocument = Lazy.uncachedAny({
+      produce: (context: IResolveContext) => {
+        const doc = context.resolve(policy.document) as {
+          Statement: { Action: unknown; Resource: unknown }[];
+        };
+        const start = doc.Statement.filter(
+          (st) => JSON.stringify(st.Action).includes('codebuild:StartBuild') && st.Resource === '*',
+        );
+        if (start.length !== 1) {
+          throw new Error('CDK Pipelines asset role changed: review narrowAssetPublishingRole()');
+        }
+        start[0].Resource = context.resolve(projectArn);
+        return doc;
+      },
+    });
   }
 
   /** After a stage: its health URL must answer 2xx within 20 attempts, 15 s apart. */

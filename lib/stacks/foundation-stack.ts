@@ -212,10 +212,12 @@ export class FoundationStack extends Stack {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'pipeline-artifacts/',
       lifecycleRules: [
+        // No expiration of current objects: CodeDeploy deploys the last successful revision
+        // from here to every instance the Auto Scaling group launches, however old it is.
         {
-          id: 'expire-old-artifacts',
-          expiration: Duration.days(90),
+          id: 'expire-superseded-artifacts',
           noncurrentVersionExpiration: Duration.days(7),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

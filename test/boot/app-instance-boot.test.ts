@@ -38,14 +38,23 @@ describe('renderBootScript', () => {
     ]);
   });
 
-  it('writes the compose file with the app and worker from the same image', () => {
+  it('writes the compose file with the app and worker from the same, deployed image (never a moving tag)', () => {
     const compose = embedded(script, '/opt/orcha/docker-compose.yml');
-    expect(compose).toContain("image: '700558745280.dkr.ecr.eu-central-1.amazonaws.com/v1-orcha:latest'");
+    expect(compose).toMatch(/image: '\$\{ORCHA_IMAGE:\?no image deployed yet[^}]*\}'/);
+    expect(compose).not.toContain(':latest');
     expect(compose).toMatch(/ {2}app:\n/);
     expect(compose).toMatch(/ {2}worker:\n {4}<<: \*service\n(?: {4}#.*\n)* {4}command: \["worker"\]\n/);
     expect(compose).toContain("- '8888:8888'");
     expect(compose).toContain("- '127.0.0.1:9878:9878'");
     expect(compose).toContain('path: /etc/orcha/orcha.env');
+  });
+
+  it('orcha-refresh pins the image CodeDeploy passes, only from the environment registry', () => {
+    const refresh = embedded(script, '/usr/local/bin/orcha-refresh');
+    expect(refresh).toContain('if [[ "${1:-}" == --image ]]; then');
+    expect(refresh).toContain('"$image" != "$ORCHA_REGISTRY/"*');
+    expect(refresh).toContain('printf \'ORCHA_IMAGE=%s\\n\' "$image" > "$tmp"');
+    expect(refresh).toContain('readonly IMAGE_FILE=/opt/orcha/.env');
   });
 
   it('embeds the helper scripts and the unit verbatim', () => {

@@ -15,7 +15,6 @@ export const SAMPLE_VALUES: BootScriptValues = {
   emailAcquireQueueUrl: 'https://sqs.eu-central-1.amazonaws.com/700558745280/v1-orcha-global-email-acquire',
   documentsBucket: 'v1-orcha-global-storage-700558745280',
   registry: '700558745280.dkr.ecr.eu-central-1.amazonaws.com',
-  image: '700558745280.dkr.ecr.eu-central-1.amazonaws.com/v1-orcha:latest',
   appPort: 8888,
   replPort: 9878,
   healthCheckPath: '/health',

@@ -241,3 +241,17 @@ describe('infrastructure pipeline', () => {
     expect(pipelineStack.dependencies).toEqual([]);
   });
 });
+
+test('the asset-publishing role may start only the asset project, not any CodeBuild project', () => {
+  const [, policy] = resourcesOf(template, 'AWS::IAM::Policy').find(([id]) =>
+    id.startsWith('PipelineAssetsFileRoleDefaultPolicy'),
+  )!;
+  const statements = (policy.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] })
+    .Statement;
+  const start = statements.filter((st) => JSON.stringify(st.Action).includes('codebuild:StartBuild'));
+  expect(start).toHaveLength(1);
+  expect(start[0].Resource).toEqual({
+    'Fn::GetAtt': [expect.stringMatching(/^PipelineAssetsFileAsset/), 'Arn'],
+  });
+  expect(JSON.stringify(statements)).not.toContain('"Resource":"*"');
+});

@@ -168,6 +168,18 @@ describe('FoundationStack (prod)', () => {
     });
   });
 
+  test('pipeline artifacts bucket: current revisions never expire (CodeDeploy redeploys the last one to new instances)', () => {
+    const [, bucket] = resourcesOf(prod, 'AWS::S3::Bucket').find(
+      ([, p]) => p.BucketName === 'v1-orcha-pipeline-artifacts-700558745280',
+    )!;
+    const rules = (bucket.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) expect(rule.ExpirationInDays).toBeUndefined();
+    expect(rules).toContainEqual(
+      expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+    );
+  });
+
   test('pipeline artifacts bucket: named, private, encrypted, TLS-only', () => {
     prod.hasResource('AWS::S3::Bucket', {
       Properties: Match.objectLike({
