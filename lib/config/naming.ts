@@ -182,4 +182,6 @@ export const pipelineNames = {
   pipeline: `${PRODUCT}-infra`,
   notificationsTopic: `${PRODUCT}-infra-pipeline-events`,
   connection: `${PRODUCT}-infra-github`,
+  /** Role of the pipeline step that starts an environment's migration test (trusted by that environment). */
+  migrationTestStepRole: (envName: string) => `${PRODUCT}-infra-migration-test-${envName}`,
 } as const;

@@ -14,7 +14,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, type IConstruct } from 'constructs';
-import type { Naming } from '../config/naming';
+import { pipelineNames, type Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { acknowledge } from '../nag';
 import { esbuildBundling, lambdaCode } from './esbuild-bundling';
@@ -329,7 +329,10 @@ export class MigrationTest extends Construct {
       this.triggerRole = new iam.Role(this, 'TriggerRole', {
         roleName: naming.migrationTestTriggerRole,
         description: `Lets the infrastructure pipeline (${props.pipelineAccount}) run ${naming.migrationTestProject}`,
-        assumedBy: new iam.AccountPrincipal(props.pipelineAccount),
+        // Only the pipeline step's own role (fixed name), not every principal of that account.
+        assumedBy: new iam.ArnPrincipal(
+          `arn:${stack.partition}:iam::${props.pipelineAccount}:role/${pipelineNames.migrationTestStepRole(config.name)}`,
+        ),
         maxSessionDuration: Duration.hours(4),
       });
       this.triggerRole.addToPrincipalPolicy(

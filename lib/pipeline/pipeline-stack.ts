@@ -231,6 +231,12 @@ export class PipelineStack extends Stack {
     const roleArn = `arn:${this.partition}:iam::${config.account}:role/${naming.migrationTestTriggerRole}`;
     return new CodeBuildStep(`${stage.stageName}-MigrationTest`, {
       input: source,
+      // A fixed name: the environment's trigger role trusts exactly this role.
+      role: new iam.Role(this, `${stage.stageName}MigrationTestStepRole`, {
+        roleName: pipelineNames.migrationTestStepRole(config.name),
+        assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+        description: `Runs the migration test of ${config.name} before it is deployed`,
+      }),
       installCommands: ['npm ci --no-audit --no-fund'],
       commands: ['npx tsx scripts/migration-test/trigger.ts'],
       env: {

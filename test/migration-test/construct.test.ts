@@ -270,12 +270,16 @@ test('the janitor: arm64 Node Lambda with its prefix, hourly, allowed to delete 
   );
 });
 
-test('the trigger role: trusted by the pipeline account, only start/watch this project', () => {
+test('the trigger role: trusted by the pipeline step role only, only start/watch this project', () => {
   template.hasResourceProperties('AWS::IAM::Role', {
     RoleName: 'v1-orcha-migration-test-trigger',
     AssumeRolePolicyDocument: {
       Statement: [
-        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' } },
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::111122223333:role/v1-orcha-infra-migration-test-prod' },
+        },
       ],
     },
   });

@@ -29,7 +29,7 @@ test('the migration test step assumes the trigger role of the prod account', () 
   });
 });
 
-test('prod creates the trigger role, trusted by the pipeline account only', () => {
+test('prod creates the trigger role, trusted by the pipeline step role only', () => {
   const ops = Template.fromStack(built.stages.prod.ops);
   ops.hasResourceProperties('AWS::IAM::Role', {
     RoleName: 'v1-orcha-migration-test-trigger',
@@ -37,9 +37,18 @@ test('prod creates the trigger role, trusted by the pipeline account only', () =
       Statement: [
         Match.objectLike({
           Action: 'sts:AssumeRole',
-          Principal: { AWS: Match.stringLikeRegexp(':iam::700558745280:root$') },
+          Principal: { AWS: 'arn:aws:iam::700558745280:role/v1-orcha-infra-migration-test-prod' },
         }),
       ],
+    },
+  });
+});
+
+test('the pipeline step runs under that fixed role name', () => {
+  template.hasResourceProperties('AWS::IAM::Role', {
+    RoleName: 'v1-orcha-infra-migration-test-prod',
+    AssumeRolePolicyDocument: {
+      Statement: [Match.objectLike({ Principal: { Service: 'codebuild.amazonaws.com' } })],
     },
   });
 });
