@@ -132,6 +132,10 @@ export class Naming {
   public get sessionManagerDocument(): string {
     return 'SSM-SessionManagerRunShell';
   }
+  /** Session document that forwards a local port to the REPL port only. */
+  public get replPortForwardingDocument(): string {
+    return this.name('repl-port-forwarding');
+  }
 
   /** Alarm `v1-orcha-<what>` (prod) or `v1-orcha-<env>-<what>`. */
   public alarm(what: string): string {

@@ -1,10 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
-
-/** The AWS-owned document that forwards a local port to a port on the instance (the REPL). */
-export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSession';
 
 export interface DeveloperAccessProps {
   /** Name of the managed policy, e.g. `v1-orcha-developer-ssm-access`. */
@@ -17,6 +15,10 @@ export interface DeveloperAccessProps {
    * @default 'SSM-SessionManagerRunShell'
    */
   readonly shellDocumentName?: string;
+  /** Name of the port-forwarding document this construct creates, e.g. `v1-orcha-repl-port-forwarding`. */
+  readonly replDocumentName: string;
+  /** The only instance port developers may forward to (the application's REPL, 9878). */
+  readonly replPort: number;
 }
 
 /**
@@ -26,6 +28,8 @@ export interface DeveloperAccessProps {
  */
 export class DeveloperAccess extends Construct {
   public readonly policy: iam.ManagedPolicy;
+  /** The REPL-only port-forwarding session document. */
+  public readonly replDocument: ssm.CfnDocument;
 
   constructor(scope: Construct, id: string, props: DeveloperAccessProps) {
     super(scope, id);
@@ -33,6 +37,34 @@ export class DeveloperAccess extends Construct {
     const partition = stack.partition;
     const region = stack.region;
     const account = stack.account;
+
+    // Port forwarding to the REPL port only: the AWS-owned AWS-StartPortForwardingSession would
+    // let a developer forward to any port of the instance (e.g. the app's 8888, past the ALB).
+    this.replDocument = new ssm.CfnDocument(this, 'ReplPortForwarding', {
+      name: props.replDocumentName,
+      documentType: 'Session',
+      documentFormat: 'JSON',
+      updateMethod: 'NewVersion',
+      content: {
+        schemaVersion: '1.0',
+        description: `Forwards a local port to the application REPL (port ${props.replPort}) only`,
+        sessionType: 'Port',
+        parameters: {
+          localPortNumber: {
+            type: 'String',
+            description: 'Local port to listen on',
+            default: String(props.replPort),
+            allowedPattern:
+              '^([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$',
+          },
+        },
+        properties: {
+          portNumber: String(props.replPort),
+          type: 'LocalPortForwarding',
+          localPortNumber: '{{ localPortNumber }}',
+        },
+      },
+    });
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: props.managedPolicyName,
@@ -58,7 +90,7 @@ export class DeveloperAccess extends Construct {
           actions: ['ssm:StartSession'],
           resources: [
             `arn:${partition}:ssm:${region}:${account}:document/${props.shellDocumentName ?? 'SSM-SessionManagerRunShell'}`,
-            `arn:${partition}:ssm:${region}::document/${PORT_FORWARDING_DOCUMENT}`,
+            `arn:${partition}:ssm:${region}:${account}:document/${props.replDocumentName}`,
           ],
         }),
         // Ending and resuming one's own sessions only. IAM users: session ids start with the

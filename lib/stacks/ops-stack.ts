@@ -118,6 +118,8 @@ export class OpsStack extends Stack {
       managedPolicyName: naming.developerPolicy,
       instanceName: naming.instanceName,
       shellDocumentName: naming.sessionManagerDocument,
+      replDocumentName: naming.replPortForwardingDocument,
+      replPort: config.compute.replPort,
     });
 
     if (config.migrationTest.enabled) {

@@ -29,7 +29,7 @@ function setup(opts: { account?: string; onPath?: string[]; exitCode?: number } 
   return { sts, ec2Mock, out, runs, run };
 }
 
-const REPL_PARAMETERS = '{"portNumber":["9878"],"localPortNumber":["9878"]}';
+const REPL_PARAMETERS = '{"localPortNumber":["9878"]}';
 
 describe('session', () => {
   test('finds the running v1-orcha-app instance and prints the start-session command', async () => {
@@ -54,7 +54,7 @@ describe('session', () => {
     await run({ repl: true });
     expect(out.stdout()).toBe(
       'aws ssm start-session --target i-0abc --region eu-central-1 --profile orcha-prod ' +
-        `--document-name AWS-StartPortForwardingSession --parameters '${REPL_PARAMETERS}'`,
+        `--document-name v1-orcha-repl-port-forwarding --parameters '${REPL_PARAMETERS}'`,
     );
     expect(out.stderr()).toContain('localhost:9878');
   });
@@ -71,9 +71,9 @@ describe('session', () => {
       '--region',
       'eu-central-1',
       '--document-name',
-      'AWS-StartPortForwardingSession',
+      'v1-orcha-repl-port-forwarding',
       '--parameters',
-      '{"portNumber":["9878"],"localPortNumber":["19878"]}',
+      '{"localPortNumber":["19878"]}',
     ]);
     expect(out.stderr()).toContain('localhost:19878');
   });
@@ -139,7 +139,7 @@ describe('session', () => {
           '--profile',
           'orcha-prod',
           '--document-name',
-          'AWS-StartPortForwardingSession',
+          'v1-orcha-repl-port-forwarding',
           '--parameters',
           REPL_PARAMETERS,
         ],

@@ -661,7 +661,7 @@ describe('OpsStack (prod): developer access', () => {
         Action: 'ssm:StartSession',
         Resource: [
           'arn:aws:ssm:eu-central-1:700558745280:document/SSM-SessionManagerRunShell',
-          'arn:aws:ssm:eu-central-1::document/AWS-StartPortForwardingSession',
+          'arn:aws:ssm:eu-central-1:700558745280:document/v1-orcha-repl-port-forwarding',
         ],
       },
       {
@@ -700,6 +700,25 @@ describe('OpsStack (prod): scope', () => {
       prodTemplate.toJSON().Resources as Record<string, { Properties?: { Tags?: unknown } }>,
     ).filter((r) => r.Properties?.Tags !== undefined);
     expect(tagged).toEqual([]);
+  });
+});
+
+describe('OpsStack (prod): REPL port forwarding', () => {
+  test('a Session document that forwards to the REPL port 9878 and no other', () => {
+    prodTemplate.hasResourceProperties('AWS::SSM::Document', {
+      Name: 'v1-orcha-repl-port-forwarding',
+      DocumentType: 'Session',
+      Content: Match.objectLike({
+        sessionType: 'Port',
+        properties: {
+          portNumber: '9878',
+          type: 'LocalPortForwarding',
+          localPortNumber: '{{ localPortNumber }}',
+        },
+      }),
+    });
+    // No statement of any policy in the stack allows the AWS-owned any-port forwarding documents.
+    expect(JSON.stringify(prodTemplate.toJSON())).not.toContain('AWS-StartPortForwardingSession');
   });
 });
 

@@ -101,9 +101,11 @@ export async function session(options: SessionOptions, deps: SessionDeps): Promi
   if (options.repl) {
     args.push(
       '--document-name',
-      'AWS-StartPortForwardingSession',
+      // The environment's REPL-only document (the developer policy allows no other forwarding);
+      // it fixes the instance port to compute.replPort.
+      naming.replPortForwardingDocument,
       '--parameters',
-      JSON.stringify({ portNumber: [String(remotePort)], localPortNumber: [String(localPort)] }),
+      JSON.stringify({ localPortNumber: [String(localPort)] }),
     );
   }
   const command = ['aws', ...args];
