@@ -1,21 +1,19 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ALARM_KEYS } from '../../lib/constructs/alarms';
-import { appWithProjectContext, buildPlatform, type Platform } from '../constructs/support/platform';
-import { logicalId, resourcesOf } from '../helpers';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type { OrchaStage } from '../../lib/stages/orcha-stage';
+import { buildStages, logicalId, resourcesOf } from '../helpers';
 
-// One App, two environments (prod and staging), synthesized once. OpsStack is built with the
-// real Foundation and Data stacks and a minimal compute stack (ALB, target group, ASG,
-// certificate), so that these tests do not depend on ComputeStack.
-let prod: Platform;
-let staging: Platform;
+// One App, two environments (prod and staging) built as the app builds them (OrchaStage),
+// synthesized once.
+let prod: OrchaStage;
+let staging: OrchaStage;
 let prodTemplate: Template;
 let stagingTemplate: Template;
 
 beforeAll(() => {
-  const app = appWithProjectContext();
-  prod = buildPlatform(app, 'prod');
-  staging = buildPlatform(app, 'staging');
+  ({ prod, staging } = buildStages('prod', 'staging'));
   prodTemplate = Template.fromStack(prod.ops);
   stagingTemplate = Template.fromStack(staging.ops);
 });
@@ -350,7 +348,9 @@ describe('OpsStack (prod): alarms', () => {
     ]);
     // The load balancer's full name is derived from the listener's ARN.
     expect(new Set(outputNames(dim('v1-orcha-alb-unhealthy', 'LoadBalancer')))).toEqual(
-      new Set([exportOf(c, c.listener.listenerArn)]),
+      new Set([
+        exportOf(c, (c.loadBalancer.node.findChild('Https') as elbv2.ApplicationListener).listenerArn),
+      ]),
     );
   });
 });
@@ -633,7 +633,8 @@ describe('OpsStack (prod): application pipeline', () => {
       Action: ['s3:GetBucketAcl', 's3:GetBucketLocation', 's3:GetBucketVersioning', 's3:ListBucket'],
       Resource: bucketArn,
     });
-    expect(JSON.stringify(compute.toJSON())).not.toContain('aws-codedeploy-');
+    // installAgent: false — the only agent installer is the boot script's own.
+    expect(JSON.stringify(compute.toJSON()).match(/aws-codedeploy-/g)).toHaveLength(1);
   });
 });
 
@@ -693,13 +694,17 @@ describe('OpsStack (prod): developer access', () => {
 });
 
 describe('OpsStack (prod): scope', () => {
-  test('no migration-test resources and no tags of its own (tags come from the stage)', () => {
+  test('no database or security group of its own; tags are only the stage ones', () => {
     prodTemplate.resourceCountIs('AWS::RDS::DBInstance', 0);
     prodTemplate.resourceCountIs('AWS::EC2::SecurityGroup', 0);
-    const tagged = Object.values(
+    const keys = new Set<string>();
+    for (const r of Object.values(
       prodTemplate.toJSON().Resources as Record<string, { Properties?: { Tags?: unknown } }>,
-    ).filter((r) => r.Properties?.Tags !== undefined);
-    expect(tagged).toEqual([]);
+    )) {
+      const tags = r.Properties?.Tags;
+      if (Array.isArray(tags)) for (const t of tags as { Key: string }[]) keys.add(t.Key);
+    }
+    expect([...keys].filter((k) => k !== 'Name').sort()).toEqual(['Environment', 'ManagedBy', 'Project']);
   });
 });
 

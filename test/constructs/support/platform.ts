@@ -1,25 +1,10 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { App, Stack, Stage, type StackProps } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
-import { loadEnvironment } from '../../../lib/config/load';
-import { Naming } from '../../../lib/config/naming';
-import type { EnvironmentConfig } from '../../../lib/config/schema';
-import { DataStack } from '../../../lib/stacks/data-stack';
-import { FoundationStack } from '../../../lib/stacks/foundation-stack';
-import { OpsStack } from '../../../lib/stacks/ops-stack';
-
-/** An App with the feature flags of cdk.json, so that tests synthesize what `cdk synth` does. */
-export function appWithProjectContext(): App {
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  };
-  return new App({ context: cdkJson.context });
-}
+import type { Naming } from '../../../lib/config/naming';
 
 export interface FakeComputeProps extends StackProps {
   readonly vpc: ec2.IVpc;
@@ -30,8 +15,8 @@ export interface FakeComputeProps extends StackProps {
 }
 
 /**
- * What ComputeStack exposes to OpsStack (ALB, target group, ASG, certificate), in its simplest
- * form, so that OpsStack is tested without depending on ComputeStack's progress.
+ * What ComputeStack exposes to the alarms (ALB, target group, ASG, certificate), in its
+ * simplest form, so that the alarm set's own guards (e.g. group metrics) are tested alone.
  */
 export class FakeComputeStack extends Stack {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -71,55 +56,4 @@ export class FakeComputeStack extends Stack {
       targets: [this.autoScalingGroup],
     });
   }
-}
-
-/** One environment: the real Foundation and Data stacks, a fake compute stack, and OpsStack. */
-export interface Platform {
-  readonly config: EnvironmentConfig;
-  readonly naming: Naming;
-  readonly foundation: FoundationStack;
-  readonly data: DataStack;
-  readonly compute: FakeComputeStack;
-  readonly ops: OpsStack;
-}
-
-export function buildPlatform(
-  app: App,
-  envName: string,
-  overrides: (config: EnvironmentConfig) => EnvironmentConfig = (c) => c,
-): Platform {
-  const config = overrides(loadEnvironment(envName));
-  const naming = new Naming(config.name);
-  const stage = new Stage(app, envName.charAt(0).toUpperCase() + envName.slice(1), {
-    env: { account: config.account, region: config.region },
-  });
-  const common = { config, naming };
-  const foundation = new FoundationStack(stage, 'Foundation', common);
-  const data = new DataStack(stage, 'Data', {
-    ...common,
-    vpc: foundation.vpc,
-    databaseSecurityGroup: foundation.rdsSecurityGroup,
-  });
-  const compute = new FakeComputeStack(stage, 'Compute', {
-    vpc: foundation.vpc,
-    naming,
-    zoneName: config.dns.zoneName,
-  });
-  const ops = new OpsStack(stage, 'Ops', {
-    ...common,
-    repository: foundation.repository,
-    ingest: foundation.ingest,
-    emailAcquire: foundation.emailAcquire,
-    codeBuildLogGroup: foundation.codeBuildLogGroup,
-    database: data.database,
-    loadBalancer: compute.loadBalancer,
-    targetGroup: compute.targetGroup,
-    autoScalingGroup: compute.autoScalingGroup,
-    certificate: compute.certificate,
-    vpc: foundation.vpc,
-    codeBuildSecurityGroup: foundation.codeBuildSecurityGroup,
-    databaseSecurityGroup: foundation.rdsSecurityGroup,
-    databaseSubnetGroup: data.subnetGroup,
-  });
-  return { config, naming, foundation, data, compute, ops };
 }
