@@ -167,6 +167,10 @@ export class Naming {
   public get migrationTestInstancePrefix(): string {
     return this.name('migtest-');
   }
+  /** CodeBuild report group of the migration test's JUnit report. */
+  public get migrationTestReportGroup(): string {
+    return this.name('migration-test-reports');
+  }
   public get migrationTestTriggerRole(): string {
     return this.name('migration-test-trigger');
   }

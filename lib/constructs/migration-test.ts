@@ -118,7 +118,7 @@ export class MigrationTest extends Construct {
     });
 
     this.reportGroup = new codebuild.ReportGroup(this, 'Reports', {
-      reportGroupName: `${naming.migrationTestProject}-reports`,
+      reportGroupName: naming.migrationTestReportGroup,
       type: codebuild.ReportGroupType.TEST,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -283,6 +283,8 @@ describe('naming', () => {
       'v1-orcha-migtest-',
     ]);
     expect(n.alarm('alb-unhealthy')).toBe('v1-orcha-alb-unhealthy');
+    expect(n.migrationTestReportGroup).toBe('v1-orcha-migration-test-reports');
+    expect(n.replPortForwardingDocument).toBe('v1-orcha-repl-port-forwarding');
   });
 
   test('other environments carry their name and cannot collide with prod', () => {
