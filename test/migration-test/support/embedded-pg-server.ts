@@ -11,13 +11,13 @@
 import { startPgServer, type PgServer } from './pg-server';
 
 async function main(): Promise<void> {
-  let server: PgServer | undefined;
+  const started: { server?: PgServer } = {};
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     try {
-      await server?.stop();
+      await started.server?.stop();
     } finally {
       process.exit(0);
     }
@@ -28,10 +28,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.stdin.resume();
 
-  server = await startPgServer({
+  const server = await startPgServer({
     // A throw-away cluster: much faster on a busy disk.
     postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
   });
+  started.server = server;
   if (stopping) {
     await server.stop();
     return;
