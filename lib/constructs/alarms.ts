@@ -51,8 +51,15 @@ export interface OrchaAlarmsProps {
   readonly alarmName: (key: AlarmKey) => string;
   /** Receives ALARM transitions of every alarm, and OK transitions of the critical ones. */
   readonly topic: sns.ITopic;
-  /** The application's target group (HealthyHostCount, dimensions TargetGroup and LoadBalancer). */
-  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** The application's target group (HealthyHostCount, dimension TargetGroup). */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /**
+   * The load balancer in front of the target group (HealthyHostCount, dimension LoadBalancer).
+   * Its `loadBalancerFullName` attribute is used whole: the target group's own metrics derive the
+   * name by splitting the listener's ARN, which across stacks puts a `Fn::GetStackOutput` inside
+   * `Fn::Split` (rejected by cfn-lint, E1022).
+   */
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /**
    * The application's Auto Scaling group (GroupInServiceInstances and EC2 CPUUtilization by
    * AutoScalingGroupName). GroupInServiceInstances exists only when the group collects group
@@ -108,7 +115,16 @@ export class OrchaAlarms extends Construct {
       'alb-unhealthy': {
         severity: 'critical',
         summary: 'No healthy target behind the ALB for 3 minutes: the application is unreachable.',
-        metric: props.targetGroup.metrics.healthyHostCount({ statistic: 'Minimum', period: minute }),
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/ApplicationELB',
+          metricName: 'HealthyHostCount',
+          dimensionsMap: {
+            TargetGroup: props.targetGroup.targetGroupFullName,
+            LoadBalancer: props.loadBalancer.loadBalancerFullName,
+          },
+          statistic: 'Minimum',
+          period: minute,
+        }),
         threshold: 1,
         comparisonOperator: BELOW,
         evaluationPeriods: 3,

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Aws, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type { CfnAutoScalingGroup } from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,6 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { registryOf } from './image-repository';
 
 /** Directory of the boot script and the files it writes on the instance. */
 export const BOOT_ASSETS_DIR = path.join(__dirname, '..', '..', 'assets', 'boot');
@@ -232,7 +233,7 @@ export class AppInstanceBoot extends Construct {
       ingestQueueUrl: props.ingestQueue.queueUrl,
       emailAcquireQueueUrl: props.emailAcquireQueue.queueUrl,
       documentsBucket: props.documentsBucket.bucketName,
-      registry: Fn.select(0, Fn.split('/', props.repository.repositoryUri)),
+      registry: registryOf(props.repository),
       appPort: props.appPort,
       replPort: props.replPort,
       healthCheckPath: props.healthCheckPath,

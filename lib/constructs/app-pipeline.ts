@@ -12,6 +12,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
 import { ArtifactBucket } from './artifact-bucket';
+import { grantUseConnection } from './connection-access';
+import { repositoryUriOf } from './image-repository';
 
 /** The CodeBuild image of the specification (Amazon Linux 2, ARM64, standard 3.0). */
 export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
@@ -154,7 +156,7 @@ export class AppPipeline extends Construct {
       },
       // CodeBuild itself sets AWS_DEFAULT_REGION and AWS_REGION; CODEBUILD_* names are reserved.
       environmentVariables: {
-        REPOSITORY_URI: { value: props.repository.repositoryUri },
+        REPOSITORY_URI: { value: repositoryUriOf(props.repository) },
         IMAGE_REPO_NAME: { value: props.repository.repositoryName },
         AWS_ACCOUNT_ID: { value: stack.account },
       },
@@ -216,18 +218,13 @@ export class AppPipeline extends Construct {
       'CodePipeline moves every artifact of this pipeline through the one artifacts bucket under keys it generates per execution; the role gets object read and upload there only, no delete. Revisit if the bucket is shared with another pipeline.',
     );
 
-    // CDK grants only `codestar-connections:UseConnection`; IAM matches the action's prefix to
-    // the ARN's, and connections created since July 2024 are `arn:aws:codeconnections:…`.
+    // CDK's source action adds `codestar-connections:UseConnection`; the connection's ARN prefix
+    // (`codeconnections`) needs the other one (see grantUseConnection).
     const sourceRole = new iam.Role(this, 'SourceActionRole', {
       assumedBy: new iam.ArnPrincipal(this.pipeline.role.roleArn),
       description: `Source action of ${props.pipelineName}`,
     });
-    sourceRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [`${connectionServicePrefix(this.connectionArn)}:UseConnection`],
-        resources: [this.connectionArn],
-      }),
-    );
+    grantUseConnection(sourceRole, this.connectionArn);
     acknowledge(
       sourceRole,
       `AwsSolutions-IAM5[Resource::${artifactObjectsArn}]`,
@@ -369,10 +366,4 @@ function splitRepository(repository: string): [string, string] {
     throw new Error(`Application repository must be owner/name, got ${JSON.stringify(repository)}`);
   }
   return [parts[0], parts[1]];
-}
-
-/** `codeconnections` for connections created here (and new ARNs), else the ARN's own prefix. */
-function connectionServicePrefix(arn: string): 'codeconnections' | 'codestar-connections' {
-  if (Token.isUnresolved(arn)) return 'codeconnections';
-  return arn.split(':')[2] === 'codestar-connections' ? 'codestar-connections' : 'codeconnections';
 }

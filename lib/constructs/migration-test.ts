@@ -18,6 +18,7 @@ import { pipelineNames, type Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { acknowledge } from '../nag';
 import { esbuildBundling, lambdaCode } from './esbuild-bundling';
+import { repositoryUriOf } from './image-repository';
 
 const ROOT = path.join(__dirname, '..', '..');
 const RUNNER_DIR = path.join(ROOT, 'scripts', 'migration-test');
@@ -156,7 +157,7 @@ export class MigrationTest extends Construct {
         TEMP_INSTANCE_CLASS: env(settings.instanceClass),
         TIMEOUT_MINUTES: env(String(settings.timeoutMinutes)),
         INSTANCE_TTL_HOURS: env(String(settings.instanceTtlHours)),
-        MIGRATION_IMAGE: env(props.repository.repositoryUri),
+        MIGRATION_IMAGE: env(repositoryUriOf(props.repository)),
         MIGRATION_IMAGE_TAG: env(settings.imageTag),
         MIGRATION_COMMAND: env(JSON.stringify(settings.command)),
         ALLOW_DATA_LOSS: env(JSON.stringify(settings.allowDataLoss)),

@@ -29,8 +29,9 @@ export interface OpsStackProps extends StackProps {
   readonly emailAcquire: QueuePair;
   readonly codeBuildLogGroup: logs.ILogGroup;
   readonly database: rds.IDatabaseInstance;
-  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** Load balancer and target group of the application (their full-name attributes feed the alarms). */
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
   readonly certificate: acm.ICertificate;
   /** For the migration test: the VPC, its CodeBuild and database groups and the DB subnet group. */
@@ -83,6 +84,7 @@ export class OpsStack extends Stack {
       alarmName: (key) => naming.alarm(key),
       topic: this.alertsTopic,
       targetGroup: props.targetGroup,
+      loadBalancer: props.loadBalancer,
       autoScalingGroup: props.autoScalingGroup,
       database: props.database,
       ingestQueue: props.ingest.queue,

@@ -28,6 +28,7 @@ function synthWith(groupMetrics: autoscaling.GroupMetrics[]): App {
     alarmName: (key) => `test-${key}`,
     topic: new sns.Topic(stack, 'Topic'),
     targetGroup: compute.targetGroup,
+    loadBalancer: compute.loadBalancer,
     autoScalingGroup: compute.autoScalingGroup,
     database: rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', {
       instanceIdentifier: 'test-db',

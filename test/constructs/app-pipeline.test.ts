@@ -67,15 +67,18 @@ describe('AppPipeline with a configured connection', () => {
     });
   });
 
-  test('grants UseConnection with the prefix of the configured ARN (codestar-connections)', () => {
+  test('grants UseConnection with both service prefixes: a legacy codestar-connections ARN keeps working', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Action: 'codestar-connections:UseConnection', Effect: 'Allow', Resource: LEGACY_CONNECTION },
+          {
+            Action: ['codeconnections:UseConnection', 'codestar-connections:UseConnection'],
+            Effect: 'Allow',
+            Resource: LEGACY_CONNECTION,
+          },
         ]),
       },
     });
-    expect(JSON.stringify(template.toJSON())).not.toContain('codeconnections:UseConnection');
   });
 
   test('the agent is not installed by CDK: no read grant on the regional CodeDeploy bucket', () => {

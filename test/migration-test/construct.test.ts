@@ -147,6 +147,13 @@ test('the project passes the runner its settings and runs the bundled runner', (
     TEMP_INSTANCE_CLASS: 'db.t4g.micro',
     TIMEOUT_MINUTES: '90',
     INSTANCE_TTL_HOURS: '3',
+    // The repository URI from its account, region and name: no ARN parsed with Fn::Split.
+    MIGRATION_IMAGE: {
+      'Fn::Join': [
+        '',
+        ['700558745280.dkr.ecr.eu-central-1.', { Ref: 'AWS::URLSuffix' }, '/', ref(repository)],
+      ],
+    },
     MIGRATION_IMAGE_TAG: 'latest',
     MIGRATION_COMMAND: '["migrate"]',
     ALLOW_DATA_LOSS: '[]',

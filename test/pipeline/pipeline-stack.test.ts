@@ -65,6 +65,23 @@ describe('infrastructure pipeline', () => {
     });
   });
 
+  test('the Source role may use the connection under both service prefixes (codeconnections ARNs need the new one)', () => {
+    const [source] = stage('Source').Actions as (Action & { RoleArn: { 'Fn::GetAtt': [string, string] } })[];
+    const roleId = source.RoleArn['Fn::GetAtt'][0];
+    const connection = { 'Fn::GetAtt': ['GitHubConnection', 'ConnectionArn'] };
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['codeconnections:UseConnection', 'codestar-connections:UseConnection'],
+            Resource: connection,
+          }),
+        ]),
+      },
+    });
+  });
+
   test('synth runs npm ci, lint, type-check and the whole test suite before cdk synth, on ARM64', () => {
     const [synth] = stage('Build').Actions;
     const spec = buildSpecOf(synth);

@@ -434,11 +434,13 @@ describe('ComputeStack (prod): Session Manager and user data', () => {
       'IngestQueue',
       'EmailAcquireQueue',
       'DocumentsBucket',
-      'Repository',
       'DatabaseB269D8BB',
     ]) {
       expect(raw).toContain(ref);
     }
+    // The registry is built from the repository's account and region, not parsed from its ARN.
+    expect(userDataOf(t)).toContain("ORCHA_REGISTRY='700558745280.dkr.ecr.eu-central-1.<ref>'\n");
+    expect(raw).toContain(`ORCHA_REGISTRY='700558745280.dkr.ecr.eu-central-1.",{"Ref":"AWS::URLSuffix"}`);
     const asgId = Object.keys(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
     expect(userDataOf(t)).toContain(`--resource '${asgId}'`);
   });

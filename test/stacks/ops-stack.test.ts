@@ -1,7 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ALARM_KEYS } from '../../lib/constructs/alarms';
-import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
 import { buildStages, logicalId, resourcesOf } from '../helpers';
 
@@ -346,12 +345,12 @@ describe('OpsStack (prod): alarms', () => {
     expect(outputNames(dim('v1-orcha-alb-unhealthy', 'TargetGroup'))).toEqual([
       exportOf(c, c.targetGroup.targetGroupFullName),
     ]);
-    // The load balancer's full name is derived from the listener's ARN.
-    expect(new Set(outputNames(dim('v1-orcha-alb-unhealthy', 'LoadBalancer')))).toEqual(
-      new Set([
-        exportOf(c, (c.loadBalancer.node.findChild('Https') as elbv2.ApplicationListener).listenerArn),
-      ]),
-    );
+    // The load balancer's LoadBalancerFullName attribute, whole (not parsed from an ARN).
+    expect(dim('v1-orcha-alb-unhealthy', 'LoadBalancer')).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({
+        OutputName: exportOf(c, c.loadBalancer.loadBalancerFullName),
+      }) as unknown,
+    });
   });
 });
 
@@ -509,9 +508,22 @@ describe('OpsStack (prod): application pipeline', () => {
     expect(value('AWS_ACCOUNT_ID')).toBe('700558745280');
     const f = prod.foundation;
     expect(outputNames(value('IMAGE_REPO_NAME'))).toEqual([exportOf(f, f.repository.repositoryName)]);
-    expect(new Set(outputNames(value('REPOSITORY_URI')))).toEqual(
-      new Set([exportOf(f, f.repository.repositoryArn), exportOf(f, f.repository.repositoryName)]),
-    );
+    // Built from the repository's account, region and name, not by splitting its ARN.
+    expect(value('REPOSITORY_URI')).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          '700558745280.dkr.ecr.eu-central-1.',
+          { Ref: 'AWS::URLSuffix' },
+          '/',
+          {
+            'Fn::GetStackOutput': expect.objectContaining({
+              OutputName: exportOf(f, f.repository.repositoryName),
+            }) as unknown,
+          },
+        ],
+      ],
+    });
     const logs = project.LogsConfig as { CloudWatchLogs: { Status: string; GroupName: unknown } };
     expect(logs.CloudWatchLogs.Status).toBe('ENABLED');
     expect(outputNames(logs.CloudWatchLogs.GroupName)).toEqual([
