@@ -1,13 +1,29 @@
 export const REDACTED = '[REDACTED]';
 
 /**
+ * Values shorter than this are redacted only where they stand as a whole token, never as a
+ * part of a word: `WORKERS=2` or `DEBUG=false` must not turn "Cannot determine" into
+ * "Cannot d[REDACTED]t[REDACTED]rmine". Longer values are redacted wherever they occur.
+ */
+export const SUBSTRING_MIN_LENGTH = 8;
+
+/** Letters, digits and `_`: a short value next to one of these is part of a word, not the value. */
+const WORD = String.raw`[\p{L}\p{N}_]`;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`);
+}
+
+/**
  * Removes known secret values from text. Every registered value is removed in the forms an
  * error message may carry it: as is, JSON-escaped (quotes, backslashes, newlines), URL-encoded,
- * and line by line for multi-line values.
+ * and line by line for multi-line values. Forms of at least {@link SUBSTRING_MIN_LENGTH}
+ * characters are removed wherever they occur; shorter ones only as whole tokens.
  */
 export class Redactor {
   private readonly needles = new Set<string>();
-  private sorted: string[] = [];
+  private long: string[] = [];
+  private short: RegExp | undefined;
 
   /**
    * @param minLength values shorter than this are not redacted by {@link redact}; use 1
@@ -23,7 +39,13 @@ export class Redactor {
     for (const form of forms) {
       if (form.trim().length >= this.minLength) this.needles.add(form);
     }
-    this.sorted = [...this.needles].sort((a, b) => b.length - a.length);
+    const byLength = [...this.needles].sort((a, b) => b.length - a.length);
+    this.long = byLength.filter((n) => n.length >= SUBSTRING_MIN_LENGTH);
+    const short = byLength.filter((n) => n.length < SUBSTRING_MIN_LENGTH);
+    this.short =
+      short.length === 0
+        ? undefined
+        : new RegExp(`(?<!${WORD})(?:${short.map(escapeRegExp).join('|')})(?!${WORD})`, 'gu');
   }
 
   public addAll(values: Iterable<string>): void {
@@ -32,9 +54,9 @@ export class Redactor {
 
   public redact(text: string): string {
     let result = text;
-    for (const needle of this.sorted) {
+    for (const needle of this.long) {
       if (result.includes(needle)) result = result.split(needle).join(REDACTED);
     }
-    return result;
+    return this.short ? result.replace(this.short, REDACTED) : result;
   }
 }

@@ -70,4 +70,17 @@ describe('Redactor', () => {
     all.add('1');
     expect(all.redact('1 created')).toBe('[REDACTED] created');
   });
+
+  test('short values are redacted as whole tokens, never inside words of prose', () => {
+    // The values of WORKERS=2 and DEBUG=false, and one-letter values.
+    const r = new Redactor(1);
+    r.addAll(['2', 'false', 'e', 'longer-secret-value']);
+    expect(r.redact('Cannot determine the region (tried 2x): set AWS_REGION')).toBe(
+      'Cannot determine the region (tried 2x): set AWS_REGION',
+    );
+    expect(r.redact("Value 'false' at 'value' failed; 2 errors")).toBe(
+      "Value '[REDACTED]' at 'value' failed; [REDACTED] errors",
+    );
+    expect(r.redact('prefix-longer-secret-value-suffix')).toBe('prefix-[REDACTED]-suffix');
+  });
 });

@@ -481,5 +481,29 @@ describe('update-secrets', () => {
       expectNoSecrets(out.all());
       expect(written.join('')).toBe('');
     });
+
+    test('short values (WORKERS=2, DEBUG=false) do not mangle the prose of an AWS error', async () => {
+      const s = setup();
+      s.ssmMock
+        .on(PutParameterCommand, { Name: '/v1-orcha/DEBUG' })
+        .rejects(awsError('ThrottlingException', 'Cannot determine the rate; retry later (tried 2x)'));
+      const out = captureOutput();
+      const code = await main(
+        [
+          'node',
+          'ops',
+          'update-secrets',
+          '--env',
+          'prod',
+          '--from-file',
+          secretsFile('WORKERS=2\nDEBUG=false\nAPI_KEY=' + API_KEY + '\n'),
+        ],
+        cliDeps(s.clients, out),
+      );
+      expect(code).toBe(ExitCode.Failed);
+      expect(out.all()).toContain('Cannot determine the rate; retry later (tried 2x)');
+      expect(out.all()).not.toMatch(/d\[REDACTED\]t/);
+      expectNoSecrets(out.all());
+    });
   });
 });
