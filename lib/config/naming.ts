@@ -182,6 +182,76 @@ export class Naming {
   public stackName(stack: 'Foundation' | 'Data' | 'Compute' | 'Ops'): string {
     return `${this.prefix}-${stack.toLowerCase()}`;
   }
+
+  /**
+   * Every physical name this environment claims in its account, with the namespace it must be
+   * unique in (`iam-role`, `sqs-queue`, …). Account-wide singletons (the Session Manager
+   * preferences document) are not listed: one environment owns them, see `ACCOUNT_SINGLETONS`
+   * in `load.ts`. A test checks that every name getter of this class is listed here.
+   */
+  public physicalNames(account: string): PhysicalName[] {
+    const n = (namespace: string, name: string): PhysicalName => ({ namespace, name });
+    return [
+      ...(['Foundation', 'Data', 'Compute', 'Ops'] as const).map((s) =>
+        n('cloudformation-stack', this.stackName(s)),
+      ),
+      n('ec2-vpc-name', this.vpc),
+      n('ec2-security-group', this.albSecurityGroup),
+      n('ec2-security-group', this.ec2SecurityGroup),
+      n('ec2-security-group', this.rdsSecurityGroup),
+      n('ec2-security-group', this.codeBuildSecurityGroup),
+      n('s3-bucket', this.documentsBucket(account)),
+      n('s3-bucket', this.pipelineArtifactsBucket(account)),
+      n('s3-bucket', this.accessLogsBucket(account)),
+      n('ecr-repository', this.ecrRepository),
+      n('sqs-queue', this.ingestQueue),
+      n('sqs-queue', this.ingestDlq),
+      n('sqs-queue', this.emailAcquireQueue),
+      n('sqs-queue', this.emailAcquireDlq),
+      n('rds-instance', this.dbInstance),
+      n('secretsmanager-secret', this.dbSecret),
+      n('ec2-instance-name', this.instanceName),
+      n('iam-role', this.serviceRole),
+      n('iam-role', this.migrationTestTriggerRole),
+      n('iam-managed-policy', this.developerPolicy),
+      n('elb-load-balancer', this.loadBalancer),
+      n('elb-target-group', this.targetGroup),
+      n('autoscaling-group', this.autoScalingGroup),
+      n('ec2-launch-template', this.launchTemplate),
+      n('sns-topic', this.alertsTopic),
+      n('codepipeline-pipeline', this.appPipeline),
+      n('codebuild-project', this.buildProject),
+      n('codebuild-project', this.migrationTestProject),
+      n('codebuild-report-group', this.migrationTestReportGroup),
+      n('codedeploy-application', this.codeDeployApplication),
+      n('codedeploy-deployment-group', `${this.codeDeployApplication}/${this.codeDeployGroup}`),
+      n('budget', this.budget),
+      n('codeconnections-connection', this.appConnection),
+      n('ssm-document', this.replPortForwardingDocument),
+      n('lambda-function', this.migrationJanitor),
+      n('logs-log-group', this.applicationLogGroup),
+      n('logs-log-group', this.userDataLogGroup),
+      n('logs-log-group', this.codeBuildLogGroup),
+      n('logs-log-group', this.ssmSessionsLogGroup),
+      n('logs-log-group', this.vpcFlowLogGroup),
+      n('ssm-parameter-path', `${this.parameterRoot}/`),
+    ];
+  }
+
+  /**
+   * Name prefixes this environment acts on as a whole: its migration-test janitor deletes, and
+   * its migration test may create and delete, every RDS instance whose name starts with
+   * `migrationTestInstancePrefix`. No other environment's name in that namespace may start with it.
+   */
+  public namePrefixes(): PhysicalName[] {
+    return [{ namespace: 'rds-instance', name: this.migrationTestInstancePrefix }];
+  }
+}
+
+/** A physical name and the namespace (resource type, per account) it must be unique in. */
+export interface PhysicalName {
+  readonly namespace: string;
+  readonly name: string;
 }
 
 /** Names of the infrastructure pipeline (one per toolchain account, not per environment). */

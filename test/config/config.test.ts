@@ -3,9 +3,35 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { environments, pipeline } from '../../lib/config/environments';
-import { ConfigError, environmentNames, loadEnvironment, loadPipeline } from '../../lib/config/load';
+import {
+  ConfigError,
+  cidrsOverlap,
+  environmentNames,
+  loadEnvironment,
+  loadPipeline,
+} from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
 import { isIpv4Cidr, type EnvironmentInput } from '../../lib/config/schema';
+
+/** Sets the value at a dotted path of a plain object (deletes it for `undefined`). */
+function setPath(target: Record<string, unknown>, pathInConfig: string, value: unknown): void {
+  const keys = pathInConfig.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  if (value === undefined) delete node[keys[keys.length - 1]];
+  else node[keys[keys.length - 1]] = value;
+}
+
+/** A copy of the whole set with the given values changed (`env.path.in.config` → value). */
+function setWith(changes: Record<string, unknown>, extra: Record<string, EnvironmentInput> = {}) {
+  // JSON, not structuredClone: dev and staging share nested objects in environments.ts.
+  const copy = JSON.parse(JSON.stringify({ ...environments, ...extra })) as Record<string, unknown>;
+  for (const [where, value] of Object.entries(changes)) {
+    const [env, ...rest] = where.split('.');
+    setPath(copy[env] as Record<string, unknown>, rest.join('.'), value);
+  }
+  return copy as unknown as Record<string, EnvironmentInput>;
+}
 
 /** A copy of prod with one value changed at `path`. */
 function prodWith(pathInConfig: string, value: unknown): Record<string, EnvironmentInput> {
@@ -219,6 +245,132 @@ describe('bad configuration fails with one message naming the field and the valu
     );
     expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('environments that share an account cannot collide', () => {
+  const across = (set: Record<string, EnvironmentInput>, name = 'prod') => {
+    const error = errorOf(() => loadEnvironment(name, set));
+    expect(error.message).toMatch(/^Invalid configuration across environments: /);
+    expect(error.message.split('\n')).toHaveLength(1);
+    return error.message;
+  };
+  /** dev's values under a new environment name (its own CIDR, zone and no singleton). */
+  const extraEnv = (cidr: string, zone: string): EnvironmentInput => {
+    const copy = structuredClone(environments.dev) as unknown as Record<string, unknown>;
+    setPath(copy, 'network.vpcCidr', cidr);
+    setPath(copy, 'dns.zoneName', zone);
+    return copy as unknown as EnvironmentInput;
+  };
+
+  test('the configured environments pass, and every one of them is checked against the others', () => {
+    expect(() => loadPipeline()).not.toThrow();
+    // A clash between staging and dev stops even a command about prod.
+    expect(across(setWith({ 'dev.network.vpcCidr': '10.1.0.0/16' }))).toContain('dev.network.vpcCidr');
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    [
+      'the same VPC CIDR',
+      { 'staging.network.vpcCidr': '10.0.0.0/16' },
+      'prod.network.vpcCidr = "10.0.0.0/16": overlaps staging.network.vpcCidr ("10.0.0.0/16") in account 700558745280; give each environment its own range',
+    ],
+    [
+      'an overlapping VPC CIDR',
+      { 'dev.network.vpcCidr': '10.1.128.0/17' },
+      'staging.network.vpcCidr = "10.1.0.0/16": overlaps dev.network.vpcCidr ("10.1.128.0/17") in account 700558745280',
+    ],
+    [
+      'the same DNS zone',
+      { 'staging.dns.zoneName': 'prod.getorcha.com' },
+      'prod.dns.zoneName = "prod.getorcha.com": staging.dns.zoneName is the same zone; each environment needs its own',
+    ],
+    [
+      'a DNS zone inside another environment zone',
+      { 'dev.dns.zoneName': 'dev.staging.getorcha.com' },
+      'dev.dns.zoneName = "dev.staging.getorcha.com": lies inside staging.dns.zoneName ("staging.getorcha.com")',
+    ],
+    [
+      'two owners of an account-wide singleton',
+      { 'staging.compute.sessionManagerPreferences': true },
+      'prod.compute.sessionManagerPreferences = true: staging.compute.sessionManagerPreferences is true too, in account 700558745280 eu-central-1; only one environment there may own the Session Manager preferences',
+    ],
+  ])('%s', (_what, changes, message) => {
+    expect(across(setWith(changes))).toContain(message);
+  });
+
+  test('the same zone is refused even across accounts; CIDRs and singletons only matter in one account', () => {
+    expect(
+      across(
+        setWith({
+          'staging.account': '111122223333',
+          'staging.dns.zoneName': 'prod.getorcha.com',
+        }),
+      ),
+    ).toContain('prod.dns.zoneName = "prod.getorcha.com": staging.dns.zoneName is the same zone');
+    expect(() =>
+      loadEnvironment(
+        'prod',
+        setWith({
+          'staging.account': '111122223333',
+          'staging.network.vpcCidr': '10.0.0.0/16',
+          'staging.compute.sessionManagerPreferences': true,
+        }),
+      ),
+    ).not.toThrow();
+  });
+
+  test("a name inside another environment's name prefix (its janitor would delete it)", () => {
+    const set = setWith({}, { migtest: extraEnv('10.9.0.0/16', 'migtest.getorcha.com') });
+    expect(across(set)).toContain(
+      'environment "migtest" names a rds-instance "v1-orcha-migtest-db", which environment "prod" treats as its own (every "v1-orcha-migtest-*") in account 700558745280',
+    );
+  });
+
+  test("a name of the infrastructure pipeline's (checked when the pipeline is loaded)", () => {
+    const set = setWith(
+      {},
+      {
+        infra: extraEnv('10.8.0.0/16', 'infra.getorcha.com'),
+        trigger: extraEnv('10.9.0.0/16', 'trigger.getorcha.com'),
+      },
+    );
+    const error = errorOf(() => loadPipeline({ ...pipeline, stages: ['trigger', 'prod'] }, set));
+    expect(error.message).toBe(
+      'Invalid configuration across environments: the infrastructure pipeline and environment "infra" both name a iam-role "v1-orcha-infra-migration-test-trigger" in account 700558745280; rename one environment',
+    );
+  });
+
+  test('cidrsOverlap', () => {
+    expect(cidrsOverlap('10.0.0.0/16', '10.0.255.0/24')).toBe(true);
+    expect(cidrsOverlap('10.0.0.0/16', '10.1.0.0/16')).toBe(false);
+    expect(cidrsOverlap('10.1.0.0/17', '10.1.128.0/17')).toBe(false);
+    expect(cidrsOverlap('172.16.0.0/16', '172.16.0.0/28')).toBe(true);
+  });
+
+  test('every name of the naming module is in its list of physical names (or is a known exception)', () => {
+    const naming = new Naming('staging');
+    const listed = new Set(naming.physicalNames('1').map((p) => p.name));
+    // Not physical names of their own: the prefix and root, the database name inside the
+    // instance, the account-wide singleton (owned by one environment), the janitor's prefix.
+    const exceptions = new Set([
+      'prefix',
+      'parameterRoot',
+      'dbName',
+      'sessionManagerDocument',
+      'migrationTestInstancePrefix',
+    ]);
+    const getters = Object.entries(Object.getOwnPropertyDescriptors(Naming.prototype))
+      .filter(([key, d]) => d.get && !exceptions.has(key))
+      .map(([key]) => key);
+    expect(getters.length).toBeGreaterThan(35);
+    const missing = getters.filter((key) => {
+      const value = (naming as unknown as Record<string, string>)[key];
+      return !listed.has(value) && ![...listed].some((name) => name.endsWith(`/${value}`));
+    });
+    expect(missing).toEqual([]);
+    for (const method of ['documentsBucket', 'pipelineArtifactsBucket', 'accessLogsBucket'] as const)
+      expect(listed).toContain(naming[method]('1'));
   });
 });
 
