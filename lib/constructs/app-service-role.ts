@@ -40,7 +40,8 @@ export interface AppServiceRoleProps {
 }
 
 /**
- * The application instances' role: Session Manager (the AWS managed policy), the
+ * The application instances' role: Session Manager (the AWS managed policy, with its grant to
+ * read every parameter of the account cut back to the environment's own by an explicit deny), the
  * environment's parameters and secrets, its bucket, queues, image repository and log groups,
  * and the CodeDeploy revisions. Every statement is scoped to its own resources; the two
  * actions that have no resource-level permissions are the only ones on `*`.
@@ -83,6 +84,34 @@ export class AppServiceRole extends Construct {
         resources: parameterArns,
       }),
     );
+    // Isolation: AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on every parameter of
+    // the account, so an instance of one environment could read another's SecureStrings (staging
+    // reading /v1-orcha/*). An explicit deny wins over that allow: every parameter read outside the
+    // environment's own root is refused, except AWS's public parameters (/aws/service/…, e.g. AMI
+    // ids), which hold nothing of ours. The SSM and CloudWatch agents read no parameter here (the
+    // agent's configuration is a file written at boot).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOtherSettings',
+        effect: iam.Effect.DENY,
+        actions: [
+          'ssm:GetParameter',
+          'ssm:GetParameters',
+          'ssm:GetParametersByPath',
+          'ssm:GetParameterHistory',
+        ],
+        notResources: [
+          ...parameterArns,
+          stack.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: 'aws/service/*',
+            account: '',
+          }),
+        ],
+      }),
+    );
+
     // Secrets: the database credentials, and any other secret the app keeps under the root.
     props.databaseSecret.grantRead(role);
     role.addToPolicy(

@@ -1,9 +1,17 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironment } from '../../lib/config/load';
+import { Naming } from '../../lib/config/naming';
 import { USER_DATA_LIMIT_BYTES } from '../../lib/constructs/app-instance-boot';
 import { nagFindings } from '../../lib/nag';
 import { OrchaStage } from '../../lib/stages/orcha-stage';
+import { logicalId } from '../helpers';
+import {
+  evaluate,
+  roleStatements as evaluableRoleStatements,
+  type Decision,
+  type Statement,
+} from '../support/iam-evaluation';
 
 /** The launch template's user data with every CloudFormation reference replaced by `<ref>`. */
 export function userDataOf(template: Template): string {
@@ -500,5 +508,98 @@ describe('ComputeStack (staging)', () => {
   it('leaves the account-wide Session Manager preferences to prod', () => {
     st.resourceCountIs('AWS::SSM::Document', 0);
     expect(staging.compute.sessionManagerPreferences).toBeUndefined();
+  });
+});
+
+// --- Isolation: the instance roles of prod and staging (one account), evaluated like IAM would:
+// the role's inline statements plus the AWS managed policy AmazonSSMManagedInstanceCore (which
+// allows ssm:GetParameter(s) on every parameter of the account).
+const pseudo = { partition: 'aws', region: 'eu-central-1', account: '700558745280' };
+const roles = {} as Record<'prod' | 'staging', Statement[]>;
+beforeAll(() => {
+  roles.prod = evaluableRoleStatements(t.toJSON(), logicalId(prod.compute.serviceRole), pseudo);
+  roles.staging = evaluableRoleStatements(st.toJSON(), logicalId(staging.compute.serviceRole), pseudo);
+});
+
+const parameter = (name: string) => `arn:aws:ssm:eu-central-1:700558745280:parameter/${name}`;
+const READS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'];
+const decisions = (statements: readonly Statement[], resource: string): Record<string, Decision> =>
+  Object.fromEntries(READS.map((action) => [action, evaluate(statements, action, resource)]));
+const all = (decision: Decision) => Object.fromEntries(READS.map((action) => [action, decision]));
+const ownReads = { ...all('allow'), 'ssm:GetParameterHistory': 'implicit-deny' };
+
+describe('settings stay in their environment (one account, SSM Parameter Store)', () => {
+  test('the roots do not contain each other', () => {
+    expect(new Naming('prod').parameterRoot).toBe('/v1-orcha');
+    expect(new Naming('staging').parameterRoot).toBe('/v1-orcha-staging');
+  });
+
+  test("staging's instances cannot read prod's parameters, by name or by path", () => {
+    expect(decisions(roles.staging, parameter('v1-orcha/db-credentials'))).toEqual(all('explicit-deny'));
+    expect(decisions(roles.staging, parameter('v1-orcha/SECRET_KEY'))).toEqual(all('explicit-deny'));
+    // GetParametersByPath is authorised on the path itself.
+    expect(decisions(roles.staging, parameter('v1-orcha'))).toEqual(all('explicit-deny'));
+  });
+
+  test("prod's instances cannot read staging's (or dev's) parameters", () => {
+    expect(decisions(roles.prod, parameter('v1-orcha-staging/SECRET_KEY'))).toEqual(all('explicit-deny'));
+    expect(decisions(roles.prod, parameter('v1-orcha-staging'))).toEqual(all('explicit-deny'));
+    expect(decisions(roles.prod, parameter('v1-orcha-dev/SECRET_KEY'))).toEqual(all('explicit-deny'));
+  });
+
+  test('no instance reads parameters outside any environment, nor the whole store by path', () => {
+    for (const statements of Object.values(roles)) {
+      expect(decisions(statements, parameter('other-team/api-key'))).toEqual(all('explicit-deny'));
+      expect(evaluate(statements, 'ssm:GetParametersByPath', parameter(''))).toBe('explicit-deny');
+    }
+  });
+
+  test('each environment reads its own settings (by name and by path)', () => {
+    expect(decisions(roles.staging, parameter('v1-orcha-staging/SECRET_KEY'))).toEqual(ownReads);
+    expect(decisions(roles.staging, parameter('v1-orcha-staging'))).toEqual(ownReads);
+    expect(decisions(roles.prod, parameter('v1-orcha/SECRET_KEY'))).toEqual(ownReads);
+    expect(decisions(roles.prod, parameter('v1-orcha'))).toEqual(ownReads);
+  });
+
+  test("AWS's public parameters (AMI ids) stay readable; Session Manager's agent actions are untouched", () => {
+    const ami =
+      'arn:aws:ssm:eu-central-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
+    for (const statements of Object.values(roles)) {
+      expect(evaluate(statements, 'ssm:GetParameter', ami)).toBe('allow');
+      for (const action of [
+        'ssm:UpdateInstanceInformation',
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:OpenDataChannel',
+        'ec2messages:GetMessages',
+        'ssm:GetDocument',
+      ])
+        expect(evaluate(statements, action, '*')).toBe('allow');
+    }
+  });
+
+  test('it is the explicit deny that closes the managed policy’s grant (without it staging reads prod)', () => {
+    const withoutDeny = roles.staging.filter((s) => s.Effect !== 'Deny');
+    expect(withoutDeny.length).toBe(roles.staging.length - 1);
+    expect(evaluate(withoutDeny, 'ssm:GetParameter', parameter('v1-orcha/SECRET_KEY'))).toBe('allow');
+  });
+});
+
+describe('the evaluator', () => {
+  const allowAll: Statement = { Effect: 'Allow', Action: 'ssm:*', Resource: '*' };
+  test('explicit deny wins over allow; NotResource exempts; nothing applies → implicit deny', () => {
+    const deny: Statement = { Effect: 'Deny', Action: 'ssm:Get*', NotResource: 'arn:x:own/*' };
+    expect(evaluate([allowAll, deny], 'ssm:GetParameter', 'arn:x:other/a')).toBe('explicit-deny');
+    expect(evaluate([allowAll, deny], 'SSM:getparameter', 'arn:x:own/a')).toBe('allow');
+    expect(evaluate([deny], 'ssm:GetParameter', 'arn:x:own/a')).toBe('implicit-deny');
+    expect(evaluate([allowAll], 's3:GetObject', 'arn:x:own/a')).toBe('implicit-deny');
+  });
+  test('? matches one character, resources are case-sensitive, conditions are not guessed', () => {
+    expect(evaluate([{ Effect: 'Allow', Action: 'a:b', Resource: 'arn:?' }], 'a:b', 'arn:1')).toBe('allow');
+    expect(evaluate([{ Effect: 'Allow', Action: 'a:b', Resource: 'arn:A' }], 'a:b', 'arn:a')).toBe(
+      'implicit-deny',
+    );
+    expect(() =>
+      evaluate([{ Effect: 'Allow', Action: 'a:b', Resource: '*', Condition: {} }], 'a:b', 'x'),
+    ).toThrow('cannot evaluate');
   });
 });
