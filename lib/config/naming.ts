@@ -6,6 +6,12 @@
  */
 export const PRODUCT = 'v1-orcha';
 
+/**
+ * Tag key naming the environment on every resource (`Environment=prod`). Activated as a cost
+ * allocation tag in Billing, it lets each environment's budget count only its own costs.
+ */
+export const ENVIRONMENT_TAG = 'Environment';
+
 /** The environment whose names carry no environment infix. */
 export const PRIMARY_ENVIRONMENT = 'prod';
 

@@ -11,7 +11,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import type { Naming } from '../config/naming';
+import { ENVIRONMENT_TAG, type Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { OrchaAlarms } from '../constructs/alarms';
 import { AppPipeline } from '../constructs/app-pipeline';
@@ -93,11 +93,12 @@ export class OpsStack extends Stack {
       certificate: props.certificate,
     });
 
+    // This environment's costs only (environments share the account), notified once: the topic.
     this.budget = new MonthlyCostBudget(this, 'Budget', {
       budgetName: naming.budget,
       limitUsd: config.monitoring.monthlyBudgetUsd,
-      email: config.alertEmail,
       topic: this.alertsTopic,
+      costAllocationTag: { key: ENVIRONMENT_TAG, value: config.name },
     });
 
     this.appPipeline = new AppPipeline(this, 'AppPipeline', {

@@ -1,6 +1,6 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Naming } from '../config/naming';
+import { ENVIRONMENT_TAG, Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { ComputeStack } from '../stacks/compute-stack';
 import { DataStack } from '../stacks/data-stack';
@@ -90,7 +90,7 @@ export class OrchaStage extends Stage {
     });
 
     Tags.of(this).add('Project', 'orcha');
-    Tags.of(this).add('Environment', config.name);
+    Tags.of(this).add(ENVIRONMENT_TAG, config.name);
     Tags.of(this).add('ManagedBy', 'cdk');
   }
 }
