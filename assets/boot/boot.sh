@@ -1,18 +1,22 @@
 #!/bin/bash
 # Boot script (EC2 user data) of an Orcha application instance: Amazon Linux 2023, ARM64.
 #
-# Installs Docker and the compose plugin, the CloudWatch agent and the CodeDeploy agent,
+# Installs Docker, the compose plugin (from the pinned copy in S3), the CloudWatch agent,
 # writes the instance's Orcha files (settings, docker-compose.yml, helper scripts, systemd
-# unit) and starts orcha.service, which runs the app and worker containers. Ends with
-# cfn-signal, so that a broken boot fails the deployment instead of leaving a broken host.
+# units), starts orcha.service (or, before the first deployment, the health-check
+# placeholder) and installs the CodeDeploy agent last, so that a deployment never runs before
+# orcha-refresh exists. Ends with cfn-signal, so that a broken boot fails the deployment
+# instead of leaving a broken host. Every network step is retried a bounded number of times.
 #
 # This file is a template: lib/constructs/app-instance-boot.ts replaces its placeholders at
 # synth time (values are deterministic: names, ports and CloudFormation references).
 # Nothing here prints a setting's value; secrets are read by orcha-prepare at service start.
+# ORCHA_ROOT (default: empty, i.e. /) prefixes every path; only tests set it.
 set -euo pipefail
 
-readonly BOOT_LOG=/var/log/orcha/boot.log
-install -d -m 0750 /var/log/orcha
+readonly ROOT="${ORCHA_ROOT:-}"
+readonly BOOT_LOG="$ROOT/var/log/orcha/boot.log"
+install -d -m 0750 "$ROOT/var/log/orcha"
 exec > >(tee -a "$BOOT_LOG") 2>&1
 
 log() { printf '%s boot: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
@@ -20,60 +24,71 @@ log() { printf '%s boot: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 finish() {
   local rc=$?
   if [[ $rc -eq 0 ]]; then log 'boot complete'; else log "boot FAILED (exit status $rc)"; fi
-  /opt/aws/bin/cfn-signal --exit-code "$rc" --stack '{{STACK_NAME}}' \
+  "$ROOT/opt/aws/bin/cfn-signal" --exit-code "$rc" --stack '{{STACK_NAME}}' \
     --resource '{{SIGNAL_RESOURCE}}' --region '{{REGION}}' || log 'cfn-signal failed'
 }
 trap finish EXIT
 
+# retry <attempts> <command…>: at most <attempts> runs, 5 s, 10 s, 20 s … (at most 60 s) apart.
+retry() {
+  local attempts=$1 n=1 delay=5
+  shift
+  until "$@"; do
+    if ((n >= attempts)); then
+      log "giving up after $attempts attempts: $*"
+      return 1
+    fi
+    log "attempt $n/$attempts failed, again in ${delay}s: $*"
+    sleep "$delay"
+    n=$((n + 1))
+    delay=$((delay * 2 > 60 ? 60 : delay * 2))
+  done
+}
+
 readonly REGION='{{REGION}}'
-# docker compose plugin: pinned release and its published SHA-256 (docker-compose-linux-aarch64).
-readonly COMPOSE_VERSION='v2.40.3'
-readonly COMPOSE_SHA256='d26373b19e89160546d15407516cc59f453030d9bc5b43ba7faf16f7b4980137'
-readonly COMPOSE_PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
-readonly CWAGENT_CONFIG=/opt/aws/amazon-cloudwatch-agent/etc/orcha.json
+readonly COMPOSE_SOURCE='{{COMPOSE_SOURCE_URI}}'
+readonly COMPOSE_SHA256='{{COMPOSE_CHECKSUM}}'
+readonly COMPOSE_PLUGIN="$ROOT/usr/local/lib/docker/cli-plugins/docker-compose"
+readonly CWAGENT_CONFIG="$ROOT/opt/aws/amazon-cloudwatch-agent/etc/orcha.json"
 
 if [[ "$(uname -m)" != aarch64 ]]; then
   log "unsupported architecture $(uname -m): this script installs aarch64 binaries"
   exit 1
 fi
 
+# dnf can lose the race for its lock against the image's own first-boot run: retry it.
+# The CodeDeploy installer needs Ruby's json, a weak dependency of ruby3.2: named here.
 log 'installing packages'
-dnf install -y --setopt=install_weak_deps=False \
-  docker amazon-cloudwatch-agent aws-cfn-bootstrap ruby wget jq
+retry 5 dnf install -y --setopt=install_weak_deps=False \
+  docker amazon-cloudwatch-agent aws-cfn-bootstrap ruby3.2 ruby3.2-rubygem-json wget jq python3
 
 log 'configuring the CloudWatch agent'
+install -d "$(dirname "$CWAGENT_CONFIG")"
 cat > "$CWAGENT_CONFIG" <<'ORCHA_EOF'
 {{FILE:amazon-cloudwatch-agent.json}}
 ORCHA_EOF
-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl \
+"$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl" \
   -a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"
 
 log 'starting Docker'
 systemctl enable --now docker
 
-log "installing the docker compose plugin $COMPOSE_VERSION"
+# The pinned release, mirrored into the environment's artifacts bucket at deploy time: no
+# download from GitHub when an instance launches.
+log "installing the docker compose plugin from $COMPOSE_SOURCE"
 compose_download="$(mktemp)"
-curl -fsSL --retry 5 --retry-connrefused -o "$compose_download" \
-  "https://github.com/docker/compose/releases/download/${COMPOSE_VERSION}/docker-compose-linux-aarch64"
+retry 5 aws s3 cp --only-show-errors --region "$REGION" "$COMPOSE_SOURCE" "$compose_download"
 printf '%s  %s\n' "$COMPOSE_SHA256" "$compose_download" | sha256sum --check --strict -
 install -D -m 0755 "$compose_download" "$COMPOSE_PLUGIN"
 rm -f "$compose_download"
 docker compose version
 
-log 'installing the CodeDeploy agent'
-codedeploy_installer="$(mktemp)"
-curl -fsSL --retry 5 --retry-connrefused -o "$codedeploy_installer" \
-  "https://aws-codedeploy-${REGION}.s3.${REGION}.amazonaws.com/latest/install"
-chmod 0700 "$codedeploy_installer"
-"$codedeploy_installer" auto
-rm -f "$codedeploy_installer"
-systemctl enable --now codedeploy-agent
-
 log 'writing the Orcha files'
-install -d -m 0755 /etc/orcha /opt/orcha
-# Settings that are not secret: where the secrets and resources are. Secrets are fetched
+install -d -m 0755 "$ROOT/etc/orcha" "$ROOT/opt/orcha" "$ROOT/usr/local/bin" "$ROOT/etc/systemd/system"
+# The files that hold no deploy-time value come gzipped (user data is limited to 16 KB); their
+# sources are assets/boot/*. Settings that are not secret: where the secrets and resources are. Secrets are fetched
 # by orcha-prepare into /etc/orcha/orcha.env (mode 0600) each time orcha.service starts.
-cat > /etc/orcha/orcha.conf <<'ORCHA_EOF'
+cat > "$ROOT/etc/orcha/orcha.conf" <<'ORCHA_EOF'
 ORCHA_ENVIRONMENT='{{ENVIRONMENT}}'
 ORCHA_REGION='{{REGION}}'
 ORCHA_PARAMETER_ROOT='{{PARAMETER_ROOT}}'
@@ -88,28 +103,50 @@ ORCHA_REGISTRY='{{REGISTRY}}'
 ORCHA_APP_PORT='{{APP_PORT}}'
 ORCHA_HEALTH_CHECK_PATH='{{HEALTH_CHECK_PATH}}'
 ORCHA_EOF
-chmod 0644 /etc/orcha/orcha.conf
+chmod 0644 "$ROOT/etc/orcha/orcha.conf"
 
-cat > /opt/orcha/docker-compose.yml <<'ORCHA_EOF'
-{{FILE:docker-compose.yml}}
+base64 -d <<'ORCHA_EOF' | gunzip > "$ROOT/opt/orcha/docker-compose.yml"
+{{GZIP:docker-compose.yml}}
 ORCHA_EOF
 
-cat > /usr/local/bin/orcha-prepare <<'ORCHA_EOF'
-{{FILE:orcha-prepare.sh}}
+base64 -d <<'ORCHA_EOF' | gunzip > "$ROOT/opt/orcha/placeholder.py"
+{{GZIP:placeholder.py}}
+ORCHA_EOF
+chmod 0644 "$ROOT/opt/orcha/placeholder.py"
+
+base64 -d <<'ORCHA_EOF' | gunzip > "$ROOT/usr/local/bin/orcha-prepare"
+{{GZIP:orcha-prepare.sh}}
 ORCHA_EOF
 
-cat > /usr/local/bin/orcha-refresh <<'ORCHA_EOF'
-{{FILE:orcha-refresh.sh}}
+base64 -d <<'ORCHA_EOF' | gunzip > "$ROOT/usr/local/bin/orcha-refresh"
+{{GZIP:orcha-refresh.sh}}
 ORCHA_EOF
-chmod 0750 /usr/local/bin/orcha-prepare /usr/local/bin/orcha-refresh
+chmod 0750 "$ROOT/usr/local/bin/orcha-prepare" "$ROOT/usr/local/bin/orcha-refresh"
 
-cat > /etc/systemd/system/orcha.service <<'ORCHA_EOF'
-{{FILE:orcha.service}}
+base64 -d <<'ORCHA_EOF' | gunzip > "$ROOT/etc/systemd/system/orcha.service"
+{{GZIP:orcha.service}}
 ORCHA_EOF
 
-log 'enabling orcha.service'
+base64 -d <<'ORCHA_EOF' | gunzip > "$ROOT/etc/systemd/system/orcha-placeholder.service"
+{{GZIP:orcha-placeholder.service}}
+ORCHA_EOF
+
+# Both are enabled; their conditions on /opt/orcha/.env (the pinned image) start exactly one:
+# the app once a deployment pinned an image, else the health-check placeholder. Do not wait
+# for the application: the load balancer's health check decides if it is healthy.
+log 'enabling orcha.service and orcha-placeholder.service'
 systemctl daemon-reload
-systemctl enable orcha.service
-# Do not wait for the application: until an image is in the repository the service keeps
-# retrying; the load balancer's health check, not the boot, decides if the app is healthy.
-systemctl start --no-block orcha.service
+systemctl enable orcha.service orcha-placeholder.service
+systemctl start --no-block orcha.service orcha-placeholder.service
+
+# Last: once the agent runs, CodeDeploy deploys the group's last successful revision to this
+# instance (its launch lifecycle hook), which calls orcha-refresh, written above.
+log 'installing the CodeDeploy agent'
+ruby -e 'require "json"' || { log 'Ruby cannot load json: the CodeDeploy installer would fail'; exit 1; }
+codedeploy_installer="$(mktemp)"
+curl -fsSL --retry 5 --retry-connrefused -o "$codedeploy_installer" \
+  "https://aws-codedeploy-${REGION}.s3.${REGION}.amazonaws.com/latest/install"
+chmod 0700 "$codedeploy_installer"
+retry 3 "$codedeploy_installer" auto
+rm -f "$codedeploy_installer"
+systemctl enable --now codedeploy-agent

@@ -4,19 +4,26 @@
 # Writes /etc/orcha/orcha.env (mode 0600) for the app and worker containers from
 #   - every SSM parameter directly under the parameter root (/v1-orcha/KEY -> KEY=value),
 #     decrypted;
-#   - the database credentials secret (DB_USER, DB_PASSWORD) and the database endpoint;
-#   - the queues, the documents bucket and the region (these win over parameters of the
+#   - the database contract (lib/config/app-contract.ts: DB_*, DATABASE_URL, JDBC_DATABASE_URL,
+#     PG*), from the credentials secret and the database endpoint — the same variables the
+#     migration test gives the migration container;
+#   - the environment, queues, documents bucket and region (these win over parameters of the
 #     same name).
 # and logs Docker in to the ECR registry. Values are never printed; secrets reach jq on
 # stdin, not on a command line. If AWS cannot be reached but an earlier file exists, the
 # earlier file is kept so that a reboot during an outage still starts the application.
+#
+# ORCHA_ROOT (default: empty, i.e. /) prefixes every path; only tests set it.
 set -euo pipefail
 umask 077
 
+readonly ROOT="${ORCHA_ROOT:-}"
 # shellcheck source=/dev/null
-. /etc/orcha/orcha.conf
+. "$ROOT/etc/orcha/orcha.conf"
 
-readonly ENV_FILE=/etc/orcha/orcha.env
+readonly ENV_FILE="$ROOT/etc/orcha/orcha.env"
+# The CLI retries throttling and transient errors with backoff, a bounded number of times.
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5
 
 log() { printf '%s orcha-prepare: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
@@ -34,7 +41,7 @@ write_env_file() {
              or (.value | test("[\r\n]")))
     | "skipping parameter \(.name): not KEY=single-line value"' >&2 || return 1
 
-  tmp="$(mktemp /etc/orcha/.orcha.env.XXXXXX)"
+  tmp="$(mktemp "$ROOT/etc/orcha/.orcha.env.XXXXXX")"
   if ! { printf '%s\n' "$params"; printf '%s\n' "$secret"; } | jq -r -s \
     --arg region "$ORCHA_REGION" \
     --arg environment "$ORCHA_ENVIRONMENT" \
@@ -45,19 +52,16 @@ write_env_file() {
     --arg email "$ORCHA_EMAIL_ACQUIRE_QUEUE_URL" \
     --arg bucket "$ORCHA_DOCUMENTS_BUCKET" \
     --arg appport "$ORCHA_APP_PORT" '
-      (.[0] | map(select((.value | test("[\r\n]") | not)))
+      (.[1].username | tostring) as $user | (.[1].password | tostring) as $password
+      | (.[0] | map(select((.value | test("[\r\n]") | not)))
             | map({key: (.name | split("/") | last), value: .value})
             | map(select(.key | test("^[A-Za-z_][A-Za-z0-9_]*$")))
             | from_entries)
+      + {{DATABASE_ENV_JQ}}
       + {
           ORCHA_ENVIRONMENT: $environment,
           AWS_REGION: $region,
           AWS_DEFAULT_REGION: $region,
-          DB_HOST: $host,
-          DB_PORT: $port,
-          DB_NAME: $dbname,
-          DB_USER: .[1].username,
-          DB_PASSWORD: .[1].password,
           INGEST_QUEUE_URL: $ingest,
           EMAIL_ACQUIRE_QUEUE_URL: $email,
           DOCUMENTS_BUCKET: $bucket,

@@ -1,54 +1,74 @@
 #!/bin/bash
 # orcha-refresh: deploys an image of the application. Called by the application's CodeDeploy
-# hook (ApplicationStart) with the image of the revision being deployed, and usable by hand:
-# pins the image, refreshes the settings, pulls, restarts orcha.service and waits until the
-# app answers its health check on this host.
+# hook (ApplicationStart, see examples/app-repository/scripts/application-start.sh) with the
+# image of the revision being deployed, and usable by hand: pins the image, refreshes the
+# settings, pulls, restarts orcha.service and waits until the app answers its health check on
+# this host.
 #
-#   orcha-refresh [--image <registry>/<repository>:<tag or @digest>] [health-timeout-seconds]
+#   orcha-refresh --image <registry>/<repository>:<tag>|@sha256:<digest> [health-timeout-seconds]
+#   orcha-refresh --current [health-timeout-seconds]    restarts the image pinned last
 #
-# The CodeDeploy bundle carries image.env (IMAGE_URI=<repository uri>:<commit>), so a deployment
-# and a rollback both run exactly the image built from their commit:
-#   /usr/local/bin/orcha-refresh --image "$(sed -n 's/^IMAGE_URI=//p' image.env)"
-# Without --image the image pinned by the last deployment is restarted.
+# An empty or malformed --image is refused (exit 2): a hook that could not read its image.env
+# must fail the deployment, never restart the previous image and report success.
+#
+# ORCHA_ROOT (default: empty, i.e. /) prefixes every path; only tests set it.
 set -euo pipefail
 
+readonly ROOT="${ORCHA_ROOT:-}"
 # shellcheck source=/dev/null
-. /etc/orcha/orcha.conf
+. "$ROOT/etc/orcha/orcha.conf"
 
-readonly LOG_FILE=/var/log/orcha/refresh.log
-readonly IMAGE_FILE=/opt/orcha/.env
-readonly COMPOSE=(docker compose --project-directory /opt/orcha -f /opt/orcha/docker-compose.yml)
+readonly LOG_FILE="$ROOT/var/log/orcha/refresh.log"
+readonly IMAGE_FILE="$ROOT/opt/orcha/.env"
+readonly COMPOSE=(docker compose --project-directory "$ROOT/opt/orcha" -f "$ROOT/opt/orcha/docker-compose.yml")
+readonly USAGE='usage: orcha-refresh --image <uri> | --current [health-timeout-seconds]'
 
 exec > >(tee -a "$LOG_FILE") 2>&1
 log() { printf '%s orcha-refresh: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 
-image=''
-if [[ "${1:-}" == --image ]]; then
-  image="${2:-}"
-  shift 2 || { log 'usage: orcha-refresh [--image <uri>] [health-timeout-seconds]'; exit 2; }
-fi
+case "${1:-}" in
+  --image)
+    if (($# < 2)); then log "$USAGE"; exit 2; fi
+    mode=pin image="$2"
+    shift 2
+    ;;
+  --current)
+    mode=current image=''
+    shift
+    ;;
+  *) log "$USAGE"; exit 2 ;;
+esac
 readonly TIMEOUT="${1:-300}"
+if [[ ! "$TIMEOUT" =~ ^[1-9][0-9]{0,4}$ ]]; then
+  log "health timeout must be a number of seconds, got '$TIMEOUT'"
+  exit 2
+fi
 
-if [[ -n "$image" ]]; then
-  # Only images of this environment's registry, in the shape docker accepts.
-  if [[ "$image" != "$ORCHA_REGISTRY/"* || ! "$image" =~ ^[A-Za-z0-9./:@_-]+$ ]]; then
-    log "refusing image '$image': not an image of $ORCHA_REGISTRY"
+# <registry>/<repository path>:<tag> or @sha256:<digest>, from this environment's registry only.
+readonly IMAGE_PATTERN='^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$'
+if [[ "$mode" == pin ]]; then
+  if [[ "$image" != "$ORCHA_REGISTRY/"?* || ! "$image" =~ $IMAGE_PATTERN ]]; then
+    log "refusing image '$image': not <repository uri>:<tag> of $ORCHA_REGISTRY"
     exit 2
   fi
-  tmp="$(mktemp /opt/orcha/.env.XXXXXX)"
+  tmp="$(mktemp "$ROOT/opt/orcha/.env.XXXXXX")"
   printf 'ORCHA_IMAGE=%s\n' "$image" > "$tmp"
   chmod 0644 "$tmp"
   mv -f "$tmp" "$IMAGE_FILE"
   log "pinned $image"
 elif [[ ! -s "$IMAGE_FILE" ]]; then
-  log 'no image deployed yet: pass --image <uri>'
+  log 'no image pinned yet: pass --image <uri>'
   exit 2
+else
+  log "restarting the pinned $(sed -n 's/^ORCHA_IMAGE=//p' "$IMAGE_FILE")"
 fi
 
 log 'refreshing settings and registry login'
-/usr/local/bin/orcha-prepare
+"$ROOT/usr/local/bin/orcha-prepare"
 log 'pulling images'
 "${COMPOSE[@]}" pull --quiet
+# orcha.service runs only once an image is pinned (ConditionPathExists); it stops the
+# placeholder that answered the load balancer's health check until then (Conflicts=).
 log 'restarting orcha.service'
 systemctl restart orcha.service
 

@@ -9,6 +9,11 @@ import type { EnvironmentInput, PipelineInput } from './schema';
 const ACCOUNT = '700558745280';
 const REGION = 'eu-central-1';
 const APP_REPOSITORY = 'getorcha/orcha';
+/**
+ * The pinned Amazon Linux 2023 ARM64 image. Environments share it; staging can move ahead of
+ * prod by overriding `compute.amiId` (docs/runbooks/update-ami.md).
+ */
+const AL2023_ARM64_AMI = 'ami-0b5e9c7a3f1d24c86';
 
 const prod: EnvironmentInput = {
   account: ACCOUNT,
@@ -30,7 +35,7 @@ const prod: EnvironmentInput = {
     maxReceiveCount: 3,
     dedicatedTenantQueues: [],
   },
-  ecr: { maxImageCount: 5 },
+  ecr: { maxImageCount: 5, deployedImageCount: 5 },
   database: {
     instanceClass: 'db.t4g.medium',
     engineVersion: '18.1',
@@ -43,8 +48,10 @@ const prod: EnvironmentInput = {
   },
   compute: {
     instanceType: 't4g.medium',
+    // Amazon Linux 2023 (kernel 6.1, arm64) in eu-central-1; move it with docs/runbooks/update-ami.md.
+    amiId: AL2023_ARM64_AMI,
     minCapacity: 1,
-    maxCapacity: 1,
+    maxCapacity: 2,
     healthCheckGraceSeconds: 300,
     appPort: 8888,
     replPort: 9878,

@@ -120,6 +120,10 @@ export class Naming {
   public get buildProject(): string {
     return this.name('build');
   }
+  /** The app pipeline's Record stage: tags the deployed image. */
+  public get recordProject(): string {
+    return this.name('record-deployment');
+  }
   public get codeDeployApplication(): string {
     return this.prefix;
   }

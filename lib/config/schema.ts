@@ -109,8 +109,21 @@ export const environmentSchema = z
     }),
 
     ecr: z.strictObject({
-      /** Images kept in the repository (roadmap: 10 for better rollback). */
+      /**
+       * Images kept besides the deployed ones (the newest builds, `latest` included, which
+       * the migration test runs): counts every push, e.g. builds waiting for approval.
+       */
       maxImageCount: positiveInt,
+      /**
+       * Deployed images kept: the app pipeline tags every image it deployed successfully
+       * `deployed-<env>-<commit>`, and a rule of higher priority keeps the newest this many of
+       * them whatever else is pushed. The running image plus `deployedImageCount - 1` earlier
+       * ones stay available, so that many rollbacks are guaranteed.
+       */
+      deployedImageCount: z
+        .number()
+        .int()
+        .min(2, 'must be at least 2 (the running image and one to roll back to)'),
     }),
 
     database: z.strictObject({
@@ -134,7 +147,13 @@ export const environmentSchema = z
       instanceType: z
         .string()
         .regex(/^[a-z][a-z0-9-]*g[a-z]*\.[a-z0-9]+$/, 'must be a Graviton (ARM64) type such as t4g.medium'),
+      /**
+       * Amazon Linux 2023 ARM64 image of the instances (and of the NAT instance), pinned: a new
+       * release of AWS's image changes nothing until this moves (docs/runbooks/update-ami.md).
+       */
+      amiId: z.string().regex(/^ami-[0-9a-f]{17}$/, 'must be an AMI id such as ami-0123456789abcdef0'),
       minCapacity: z.number().int().min(0),
+      /** At least minCapacity + 1: a rolling update starts the new instance before the old one leaves. */
       maxCapacity: z.number().int().min(1),
       healthCheckGraceSeconds: positiveInt,
       /** Port the application container listens on. */
@@ -204,6 +223,13 @@ export const environmentSchema = z
         path: ['compute', 'minCapacity'],
         message: `must not exceed compute.maxCapacity (${env.compute.maxCapacity})`,
         input: env.compute.minCapacity,
+      });
+    } else if (env.compute.maxCapacity < env.compute.minCapacity + 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compute', 'maxCapacity'],
+        message: `must be at least compute.minCapacity + 1 (${env.compute.minCapacity + 1}): rolling updates start the new instance before the old one leaves`,
+        input: env.compute.maxCapacity,
       });
     }
     for (const [i, az] of env.availabilityZones.entries()) {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { Aws, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type { CfnAutoScalingGroup } from 'aws-cdk-lib/aws-autoscaling';
@@ -11,6 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DATABASE_SSL_MODE, databaseEnvJq } from '../config/app-contract';
 import { registryOf } from './image-repository';
 
 /** Directory of the boot script and the files it writes on the instance. */
@@ -57,10 +59,39 @@ export interface BootScriptValues {
   readonly applicationLogGroup: string;
   /** Receives cloud-init's output and the boot script's own log. */
   readonly userDataLogGroup: string;
+  /** `s3://<bucket>/<key>` of the pinned docker compose plugin (see {@link ComposePlugin}). */
+  readonly composeS3Uri: string;
+  /** Its SHA-256, checked on the instance before it is installed. */
+  readonly composeSha256: string;
 }
+
+/** orcha-prepare's jq expressions for the fields of the database contract. */
+const DATABASE_ENV_JQ = databaseEnvJq({
+  host: '$host',
+  port: '$port',
+  name: '$dbname',
+  user: '$user',
+  password: '$password',
+  sslMode: JSON.stringify(DATABASE_SSL_MODE),
+});
 
 function readAsset(name: string): string {
   return fs.readFileSync(path.join(BOOT_ASSETS_DIR, name), 'utf8');
+}
+
+/**
+ * A file as it goes into the user data: without comment lines (a `#` first on the line, the
+ * shebang kept) and blank lines, JSON minified. EC2 refuses user data over 16 KB; the comments
+ * stay in assets/boot/, where they are read. None of the files has a meaningful blank line or a
+ * line starting with `#` inside a string.
+ */
+export function compactFile(name: string, content: string): string {
+  if (name.endsWith('.json')) return `${JSON.stringify(JSON.parse(content))}\n`;
+  const lines = content.split('\n').filter((line, i) => {
+    if (i === 0 && line.startsWith('#!')) return true;
+    return line.trim() !== '' && !/^\s*#/.test(line);
+  });
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -104,6 +135,9 @@ export function renderBootScript(v: BootScriptValues): string {
     throw new Error(`Boot script: healthCheckPath must be an absolute URL path, got ${v.healthCheckPath}`);
   }
   if (v.workerCommand.length === 0) throw new Error('Boot script: workerCommand must not be empty');
+  if (!/^[0-9a-f]{64}$/.test(v.composeSha256)) {
+    throw new Error(`Boot script: composeSha256 must be 64 hex digits, got ${v.composeSha256}`);
+  }
   const q = (name: string, value: string) => quotable(name, value);
 
   const files: Record<string, string> = {
@@ -125,16 +159,33 @@ export function renderBootScript(v: BootScriptValues): string {
       },
       'docker-compose.yml',
     ),
-    'orcha-prepare.sh': readAsset('orcha-prepare.sh'),
+    'orcha-prepare.sh': substitute(readAsset('orcha-prepare.sh'), { DATABASE_ENV_JQ }, 'orcha-prepare.sh'),
     'orcha-refresh.sh': readAsset('orcha-refresh.sh'),
     'orcha.service': readAsset('orcha.service'),
+    'orcha-placeholder.service': substitute(
+      readAsset('orcha-placeholder.service'),
+      { APP_PORT: String(v.appPort), HEALTH_CHECK_PATH: v.healthCheckPath },
+      'orcha-placeholder.service',
+    ),
+    'placeholder.py': readAsset('placeholder.py'),
   };
 
-  const embedded = readAsset(BOOT_SCRIPT).replace(
-    /^\{\{FILE:([A-Za-z0-9._-]+)\}\}$/gm,
-    (_m, name: string) => {
+  for (const name of Object.keys(files)) files[name] = compactFile(name, files[name] ?? '');
+
+  // {{FILE:name}}: the file as it is (it may hold CloudFormation references); {{GZIP:name}}: the
+  // file gzipped and base64-encoded, for the boot script to `base64 -d | gunzip` (no references:
+  // they resolve at deploy time, after compression).
+  const embedded = compactFile(BOOT_SCRIPT, readAsset(BOOT_SCRIPT)).replace(
+    /^\{\{(FILE|GZIP):([A-Za-z0-9._-]+)\}\}$/gm,
+    (_m, how: string, name: string) => {
       const content = files[name];
       if (content === undefined) throw new Error(`${BOOT_SCRIPT}: unknown embedded file ${name}`);
+      if (how === 'GZIP') {
+        if (Token.isUnresolved(content))
+          throw new Error(`${name} holds a deploy-time value: embed it with FILE`);
+        const packed = zlib.gzipSync(content, { level: 9 }).toString('base64');
+        return packed.replace(/(.{76})/g, '$1\n').replace(/\n$/, '');
+      }
       if (new RegExp(`^${HEREDOC_DELIMITER}$`, 'm').test(content)) {
         throw new Error(`${name} contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
       }
@@ -160,6 +211,8 @@ export function renderBootScript(v: BootScriptValues): string {
       REGISTRY: q('registry', v.registry),
       APP_PORT: String(v.appPort),
       HEALTH_CHECK_PATH: v.healthCheckPath,
+      COMPOSE_SOURCE_URI: q('composeS3Uri', v.composeS3Uri),
+      COMPOSE_CHECKSUM: v.composeSha256,
     },
     BOOT_SCRIPT,
   );
@@ -196,6 +249,8 @@ export interface AppInstanceBootProps {
   readonly applicationLogGroup: logs.ILogGroup;
   /** Receives cloud-init's output and the boot script's log. */
   readonly userDataLogGroup: logs.ILogGroup;
+  /** The pinned docker compose plugin in S3 (the instances' role must be able to read it). */
+  readonly composePlugin: { readonly s3Uri: string; readonly sha256: string };
 }
 
 /**
@@ -240,6 +295,8 @@ export class AppInstanceBoot extends Construct {
       workerCommand: props.workerCommand ?? ['worker'],
       applicationLogGroup: props.applicationLogGroup.logGroupName,
       userDataLogGroup: props.userDataLogGroup.logGroupName,
+      composeS3Uri: props.composePlugin.s3Uri,
+      composeSha256: props.composePlugin.sha256,
     });
     this.userData = ec2.UserData.custom(script);
   }

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -20,6 +22,16 @@ export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
 
 /** File the build writes into the deployment bundle: `IMAGE_URI=<repository>:<commit>`. */
 export const IMAGE_ENV_FILE = 'image.env';
+
+/** Tags the deployed image (run by the Record stage in the bundle's directory). */
+export const TAG_DEPLOYED_SCRIPT = path.join(
+  __dirname,
+  '..',
+  '..',
+  'assets',
+  'pipeline',
+  'tag-deployed-image.sh',
+);
 
 /** The application repository, reached through a CodeConnections (GitHub) connection. */
 export interface AppSource {
@@ -74,6 +86,13 @@ export interface AppPipelineProps {
    * @default Duration.minutes(30)
    */
   readonly buildTimeout?: Duration;
+  /**
+   * Tag prefix given to every image after its successful deployment (`deployed-prod-`); the
+   * repository's lifecycle policy keeps those images (see lib/config/app-contract.ts).
+   */
+  readonly deployedImageTagPrefix: string;
+  /** Name of the CodeBuild project of the Record stage, e.g. `v1-orcha-build-record`. */
+  readonly recordProjectName: string;
 }
 
 /**
@@ -96,6 +115,8 @@ export class AppPipeline extends Construct {
   public readonly buildProject: codebuild.PipelineProject;
   public readonly application: codedeploy.ServerApplication;
   public readonly deploymentGroup: codedeploy.ServerDeploymentGroup;
+  /** Tags the image of each successful deployment (stage Record, after Deploy). */
+  public readonly recordProject: codebuild.PipelineProject;
   /** ARN of the connection the source action uses. */
   public readonly connectionArn: string;
   /** The connection created here, when none was configured. */
@@ -316,6 +337,64 @@ export class AppPipeline extends Construct {
       `AwsSolutions-IAM5[Resource::${artifactObjectsArn}]`,
       'The deploy action reads the deployment bundle of each execution under a key CodePipeline generates, in the one pipeline artifacts bucket; object read only. Revisit if the bucket is shared with another pipeline.',
     );
+
+    // --- Record: only after a successful deployment (a failed one stops the pipeline before),
+    // tag its image deployed-<env>-<commit> so that the lifecycle policy keeps it.
+    const recordRole = new iam.Role(this, 'RecordRole', {
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      description: `CodeBuild project ${props.recordProjectName}: tag the deployed image`,
+    });
+    props.buildLogGroup.grantWrite(recordRole);
+    artifacts.grantRead(recordRole);
+    recordRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagDeployedImage',
+        actions: ['ecr:BatchGetImage', 'ecr:PutImage'],
+        resources: [props.repository.repositoryArn],
+      }),
+    );
+    this.recordProject = new codebuild.PipelineProject(this, 'Record', {
+      projectName: props.recordProjectName,
+      description: `Tags the image of each successful deployment ${props.deployedImageTagPrefix}<commit>`,
+      environment: {
+        buildImage: codebuild.LinuxArmBuildImage.fromCodeBuildImageId(BUILD_IMAGE_ID),
+        computeType: codebuild.ComputeType.SMALL,
+      },
+      environmentVariables: {
+        REPOSITORY_URI: { value: props.repository.repositoryUri },
+        IMAGE_REPO_NAME: { value: props.repository.repositoryName },
+        DEPLOYED_TAG_PREFIX: { value: props.deployedImageTagPrefix },
+      },
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        env: { shell: 'bash' },
+        phases: { build: { commands: [fs.readFileSync(TAG_DEPLOYED_SCRIPT, 'utf8')] } },
+      }),
+      logging: { cloudWatch: { logGroup: props.buildLogGroup } },
+      timeout: Duration.minutes(10),
+      role: recordRole.withoutPolicyUpdates(),
+    });
+    this.recordProject.node.addDependency(recordRole);
+    acknowledge(
+      recordRole,
+      `AwsSolutions-IAM5[Resource::${artifactObjectsArn}]`,
+      'The Record stage reads image.env from the deployment bundle of each execution under a key CodePipeline generates, in the one pipeline artifacts bucket; object read only. Revisit if the bucket is shared with another pipeline.',
+    );
+    acknowledge(
+      this.recordProject,
+      'AwsSolutions-CB4',
+      'No customer managed key: the project writes no artifacts (it only adds a tag in ECR); its logs go to the build log group. Revisit if it ever produces artifacts.',
+    );
+    this.pipeline.addStage({
+      stageName: 'Record',
+      actions: [
+        new actions.CodeBuildAction({
+          actionName: 'TagDeployedImage',
+          project: this.recordProject,
+          input: bundle,
+        }),
+      ],
+    });
   }
 }
 

@@ -178,7 +178,7 @@ export class MigrationTest extends Construct {
           },
           build: {
             commands: [
-              // 0 pass / no snapshot, 1 the migrations failed or lost data, 2 the test could not run.
+              // 0 pass / no snapshot / no image yet (a warning), 1 the migrations failed or lost data, 2 the test could not run.
               'node --enable-source-maps runner.js && MIGRATION_EXIT_CODE=0 || MIGRATION_EXIT_CODE=$?',
               'export MIGRATION_EXIT_CODE',
               `export MIGRATION_SUMMARY="$(head -c 1000 reports/summary.txt 2>/dev/null || echo 'no report written')"`,

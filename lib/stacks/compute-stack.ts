@@ -16,6 +16,7 @@ import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { AppInstanceBoot } from '../constructs/app-instance-boot';
 import { AppServiceRole } from '../constructs/app-service-role';
+import { ComposePlugin } from '../constructs/compose-plugin';
 import { SessionManagerPreferences } from '../constructs/session-manager-preferences';
 import { acknowledge } from '../nag';
 import { SubnetGroups, type QueuePair } from './foundation-stack';
@@ -153,6 +154,12 @@ export class ComputeStack extends Stack {
       pipelineArtifactsBucketName: naming.pipelineArtifactsBucket(config.account),
     }).role;
 
+    // The compose plugin, copied into the artifacts bucket (which the role reads) at deploy time.
+    const composePlugin = new ComposePlugin(this, 'ComposePlugin', {
+      bucketName: naming.pipelineArtifactsBucket(config.account),
+      logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+    });
+
     const boot = new AppInstanceBoot(this, 'Boot', {
       environment: config.name,
       parameterRoot: naming.parameterRoot,
@@ -168,12 +175,15 @@ export class ComputeStack extends Stack {
       healthCheckPath: config.dns.healthCheckPath,
       applicationLogGroup: props.applicationLogGroup,
       userDataLogGroup: props.userDataLogGroup,
+      composePlugin,
     });
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateName: naming.launchTemplate,
       instanceType: new ec2.InstanceType(compute.instanceType),
-      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+      // Pinned per environment (compute.amiId): AWS publishing an image changes nothing here;
+      // moving the pin rolls the group (docs/runbooks/update-ami.md).
+      machineImage: ec2.MachineImage.genericLinux({ [config.region]: compute.amiId }),
       userData: boot.userData,
       role: this.serviceRole,
       securityGroup: instanceSecurityGroup,
@@ -210,15 +220,22 @@ export class ComputeStack extends Stack {
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
         gracePeriod: Duration.seconds(compute.healthCheckGraceSeconds),
       }),
-      // Replace instances one at a time; with max = 1 the old one must go first.
+      // Replace instances one at a time, the new one in service (booted, signalled, its
+      // revision deployed by CodeDeploy's launch hook) before an old one leaves: CloudFormation
+      // launches into the headroom max - min (>= 1, enforced by the schema), waits for the
+      // signal, then terminates. A replacing update would create a second group, which the
+      // fixed group name and CodeDeploy's deployment group forbid.
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         maxBatchSize: 1,
-        minInstancesInService: Math.min(compute.minCapacity, compute.maxCapacity - 1),
+        minInstancesInService: compute.minCapacity,
         pauseTime: BOOT_TIMEOUT,
+        waitOnResourceSignals: true,
       }),
       signals: autoscaling.Signals.waitForAll({ timeout: BOOT_TIMEOUT }),
     });
     boot.signalTo(this.autoScalingGroup);
+    // No instance boots before the plugin it installs is in S3.
+    this.autoScalingGroup.node.addDependency(composePlugin.resource);
     Tags.of(this.autoScalingGroup).add('Name', naming.instanceName, { applyToLaunchedInstances: true });
     this.autoScalingGroup.attachToApplicationTargetGroup(this.targetGroup);
 
@@ -231,7 +248,7 @@ export class ComputeStack extends Stack {
     acknowledge(
       this.autoScalingGroup,
       'AwsSolutions-AS3',
-      'The group has a fixed size (min = max); its failure modes alert through the OpsStack alarms on GroupInServiceInstances and HealthyHostCount to the alerts topic, which this stack cannot reference.',
+      'The group has no scaling policies: it runs minCapacity instances, and maxCapacity (min + 1) is only the headroom of rolling updates; its failure modes alert through the OpsStack alarms on GroupInServiceInstances and HealthyHostCount to the alerts topic, which this stack cannot reference.',
     );
   }
 }

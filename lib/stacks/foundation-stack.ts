@@ -6,8 +6,10 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { deployedImageTagPrefix } from '../config/app-contract';
 import type { EnvironmentConfig } from '../config/schema';
 import type { Naming } from '../config/naming';
+import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { acknowledge } from '../nag';
 
 export interface FoundationStackProps extends StackProps {
@@ -64,9 +66,16 @@ export class FoundationStack extends Stack {
 
     // --- Network
     const buildSubnets = config.migrationTest.enabled;
-    if (buildSubnets) {
+    // The NAT instance's own boot code (retries, forwarding and masquerading persisted, a
+    // self-check, cfn-signal) on the environment's pinned image: it is replaced only when the
+    // pin moves (CloudFormation starts the new one, waits for its signal, moves the route, then
+    // terminates the old one).
+    const natBoot = buildSubnets ? new NatInstanceBoot(this) : undefined;
+    if (natBoot) {
       this.natProvider = ec2.NatProvider.instanceV2({
         instanceType: new ec2.InstanceType('t4g.nano'),
+        machineImage: ec2.MachineImage.genericLinux({ [config.region]: config.compute.amiId }),
+        userData: natBoot.userData,
         defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
         associatePublicIpAddress: true,
         creditSpecification: ec2.CpuCredits.STANDARD,
@@ -105,7 +114,10 @@ export class FoundationStack extends Stack {
         },
       },
     });
-    if (this.natProvider) this.hardenNatInstances(this.natProvider);
+    if (this.natProvider && natBoot) {
+      this.hardenNatInstances(this.natProvider);
+      for (const instance of this.natProvider.gatewayInstances) natBoot.attach(instance);
+    }
     if (config.network.s3GatewayEndpoint) {
       this.vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     }
@@ -224,12 +236,26 @@ export class FoundationStack extends Stack {
     });
 
     // --- Image repository
+    // ECR evaluates rules by priority, and an image that matches the tag selection of a rule
+    // can never be expired by a rule of lower priority: rule 1 keeps the newest deployed images
+    // (tagged by the app pipeline after each successful deployment) whatever is pushed; rule 2
+    // counts every push (builds waiting for approval included) but cannot expire those.
+    const deployedPrefix = deployedImageTagPrefix(config.name);
     this.repository = new ecr.Repository(this, 'Repository', {
       repositoryName: naming.ecrRepository,
       imageScanOnPush: true,
       lifecycleRules: [
         {
-          description: `Keep the last ${config.ecr.maxImageCount} images`,
+          rulePriority: 1,
+          description: `Keep the ${config.ecr.deployedImageCount} newest images deployed to ${config.name} (${deployedPrefix}*): the running one and its rollback targets`,
+          tagStatus: ecr.TagStatus.TAGGED,
+          tagPrefixList: [deployedPrefix],
+          maxImageCount: config.ecr.deployedImageCount,
+        },
+        {
+          rulePriority: 2,
+          description: `Keep the last ${config.ecr.maxImageCount} images pushed (never a deployed image: rule 1)`,
+          tagStatus: ecr.TagStatus.ANY,
           maxImageCount: config.ecr.maxImageCount,
         },
       ],
@@ -300,7 +326,7 @@ export class FoundationStack extends Stack {
       acknowledge(
         instance,
         'AwsSolutions-EC29',
-        'The NAT instance holds no state and CloudFormation replaces it whenever the Amazon Linux 2023 image parameter moves; termination protection would make those stack updates, and removing the build subnets, fail. A replacement only delays a migration test.',
+        'The NAT instance holds no state and CloudFormation replaces it when the pinned image (compute.amiId) moves; termination protection would make those stack updates, and removing the build subnets, fail. A replacement only delays a migration test.',
       );
     }
   }

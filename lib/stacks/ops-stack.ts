@@ -11,6 +11,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { deployedImageTagPrefix } from '../config/app-contract';
 import { ENVIRONMENT_TAG, type Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { OrchaAlarms } from '../constructs/alarms';
@@ -115,6 +116,8 @@ export class OpsStack extends Stack {
       repository: props.repository,
       buildLogGroup: props.codeBuildLogGroup,
       autoScalingGroup: props.autoScalingGroup,
+      deployedImageTagPrefix: deployedImageTagPrefix(config.name),
+      recordProjectName: naming.recordProject,
     });
 
     this.developerAccess = new DeveloperAccess(this, 'DeveloperAccess', {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { DATABASE_SSL_MODE, databaseEnv } from '../../lib/config/app-contract';
 
 /**
  * Running the migrations: a generic command runner (injectable; tests pass their own) and
@@ -84,25 +85,20 @@ export interface ConnectionInfo {
 }
 
 /**
- * The variables the migration container gets: `DATABASE_URL` (postgres://…),
- * `JDBC_DATABASE_URL`, and libpq's `PG*`. The container gets `sslmode=require` (encrypted;
- * it has no CA bundle inside) unless SSL is disabled.
+ * The variables the migration container gets: exactly those the running application gets
+ * (the database contract, lib/config/app-contract.ts: DB_*, DATABASE_URL, JDBC_DATABASE_URL,
+ * PG*). The container gets `sslmode=require` (encrypted; it has no CA bundle inside) unless SSL
+ * is disabled.
  */
 export function connectionEnv(c: ConnectionInfo): Record<string, string> {
-  const sslmode = c.sslMode === 'disable' ? 'disable' : 'require';
-  const user = encodeURIComponent(c.user);
-  const password = encodeURIComponent(c.password);
-  const db = encodeURIComponent(c.database);
-  return {
-    DATABASE_URL: `postgres://${user}:${password}@${c.host}:${c.port}/${db}?sslmode=${sslmode}`,
-    JDBC_DATABASE_URL: `jdbc:postgresql://${c.host}:${c.port}/${db}?user=${user}&password=${password}&sslmode=${sslmode}`,
-    PGHOST: c.host,
-    PGPORT: String(c.port),
-    PGUSER: c.user,
-    PGPASSWORD: c.password,
-    PGDATABASE: c.database,
-    PGSSLMODE: sslmode,
-  };
+  return databaseEnv({
+    host: c.host,
+    port: c.port,
+    name: c.database,
+    user: c.user,
+    password: c.password,
+    sslMode: c.sslMode === 'disable' ? 'disable' : DATABASE_SSL_MODE,
+  });
 }
 
 /** Runs the migrations with the connection in `env`; resolves with the command's status. */
@@ -120,6 +116,53 @@ export interface DockerMigrationOptions {
 }
 
 const ECR_HOST = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+
+/**
+ * Whether `<image>:<tag>` exists, asked of ECR without pulling (`aws ecr batch-get-image`, covered
+ * by the pull permission). Images outside ECR are assumed to exist (the pull decides). Rejects
+ * when ECR cannot be asked (access denied, no such repository): the test could not run.
+ */
+export function ecrImageExists(
+  o: DockerMigrationOptions,
+  runner: CommandRunner = spawnCommand,
+): (signal: AbortSignal) => Promise<boolean> {
+  return async (signal) => {
+    const [registry = '', ...path] = o.image.split('/');
+    if (!ECR_HOST.test(registry)) return true;
+    const lines: string[] = [];
+    const result = await runner(
+      {
+        command: 'aws',
+        args: [
+          'ecr',
+          'batch-get-image',
+          '--region',
+          o.region,
+          '--repository-name',
+          path.join('/'),
+          '--image-ids',
+          `imageTag=${o.imageTag}`,
+          '--query',
+          'length(images)',
+          '--output',
+          'text',
+        ],
+      },
+      signal,
+      (line, stream) => {
+        if (stream === 'stdout') lines.push(line.trim());
+      },
+    );
+    if (result.exitCode !== 0) {
+      throw new Error(`cannot ask ECR for ${o.image}:${o.imageTag} (aws exit status ${result.exitCode})`);
+    }
+    const count = lines.filter(Boolean).pop();
+    if (count === undefined || !/^\d+$/.test(count)) {
+      throw new Error(`unexpected answer from ECR for ${o.image}:${o.imageTag}: ${JSON.stringify(lines)}`);
+    }
+    return Number(count) > 0;
+  };
+}
 
 /** The `docker run` arguments: the variables are named (`-e NAME`), their values come from the environment. */
 export function dockerRunArgs(o: DockerMigrationOptions, envNames: readonly string[]): string[] {

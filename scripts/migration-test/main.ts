@@ -1,11 +1,11 @@
 /**
  * Entry point of the migration test (CodeBuild runs the esbuild bundle of this file as
  * `node runner.js`; by hand: `npx tsx scripts/migration-test/main.ts`). Settings come from
- * environment variables (settings.ts); exit status 0 pass / no snapshot, 1 the migrations
+ * environment variables (settings.ts); exit status 0 pass / no snapshot / no image (a warning), 1 the migrations
  * failed or lost data, 2 the test could not run.
  */
 import { RDSClient } from '@aws-sdk/client-rds';
-import { dockerMigration } from './command';
+import { dockerMigration, ecrImageExists } from './command';
 import { EXIT, runMigrationTest } from './orchestrator';
 import { pgInspector } from './pg-inspector';
 import { loadSettings } from './settings';
@@ -22,15 +22,17 @@ async function main(): Promise<number> {
         'Warning: DB_SSL_CA_FILE is not set; the TLS connection to the temporary instance is not verified.',
       );
     }
+    const image = {
+      image: settings.image,
+      imageTag: settings.imageTag,
+      command: settings.command,
+      region: settings.region,
+    };
     const { exitCode } = await runMigrationTest({
       rds: new RDSClient({ region: settings.region, maxAttempts: 5 }),
       settings,
-      migrate: dockerMigration({
-        image: settings.image,
-        imageTag: settings.imageTag,
-        command: settings.command,
-        region: settings.region,
-      }),
+      imageExists: ecrImageExists(image),
+      migrate: dockerMigration(image),
       inspect: pgInspector({
         ...(settings.sslCa ? { ca: settings.sslCa } : {}),
         ...(settings.migrationsTable ? { migrationsTable: settings.migrationsTable } : {}),

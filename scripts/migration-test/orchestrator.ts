@@ -29,7 +29,10 @@ import { listSnapshots, selectNewestSnapshot, type SnapshotChoice } from './snap
 
 /** Exit statuses of the runner. */
 export const EXIT = {
-  /** The migrations passed, or there is no snapshot yet (first deploy). */
+  /**
+   * The migrations passed, or there was nothing to test: no snapshot yet (first deploy), or no
+   * migration image yet (`latest` not pushed; reported as a warning).
+   */
   PASS: 0,
   /** The verdict: the migrations failed or lost data. */
   FAIL: 1,
@@ -84,6 +87,12 @@ export interface Dependencies {
   readonly rds: RDSClient;
   readonly settings: Settings;
   readonly migrate: MigrationExecutor;
+  /**
+   * Whether the migration image exists, asked before anything is restored; false makes the run a
+   * skip with a warning (exit 0).
+   * @default - assumed to exist (the pull decides)
+   */
+  readonly imageExists?: (signal: AbortSignal) => Promise<boolean>;
   readonly inspect: Inspector;
   /** One line of output (already redacted). */
   readonly log: (line: string) => void;
@@ -240,6 +249,13 @@ export async function runMigrationTest(deps: Dependencies): Promise<RunResult> {
         `No available snapshot of ${settings.sourceInstanceId}: this is the first deploy, nothing to test.`,
       );
       outcome = 'no-snapshot';
+    } else if (deps.imageExists && !(await deps.imageExists(signal))) {
+      say(
+        `WARNING: the migration image ${settings.image}:${settings.imageTag} does not exist yet (the application ` +
+          'pipeline has not pushed it): nothing restored, the migrations were NOT tested.',
+      );
+      outcome = 'no-image';
+      warnings = [`no image ${settings.image}:${settings.imageTag}: the migrations were not tested`];
     } else {
       snapshot = selection.newest;
       say(`Newest snapshot: ${snapshot.identifier} (${snapshot.type}, ${snapshot.createdAt.toISOString()})`);
@@ -386,7 +402,11 @@ export async function runMigrationTest(deps: Dependencies): Promise<RunResult> {
   };
 
   let exitCode: number =
-    outcome === 'fail' ? EXIT.FAIL : outcome === 'pass' || outcome === 'no-snapshot' ? EXIT.PASS : EXIT.ERROR;
+    outcome === 'fail'
+      ? EXIT.FAIL
+      : outcome === 'pass' || outcome === 'no-snapshot' || outcome === 'no-image'
+        ? EXIT.PASS
+        : EXIT.ERROR;
   // A passing run that leaves an instance behind did not finish cleanly; a failing verdict stays 1.
   if (cleanupFailed && exitCode === EXIT.PASS) exitCode = EXIT.ERROR;
 

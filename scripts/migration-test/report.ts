@@ -6,7 +6,7 @@ import type { SnapshotChoice } from './snapshots';
  * CodeBuild report group) and a one-line summary (exported to the pipeline). Pure.
  */
 
-export type Outcome = 'pass' | 'fail' | 'no-snapshot' | 'error';
+export type Outcome = 'pass' | 'fail' | 'no-snapshot' | 'no-image' | 'error';
 
 export interface RunReport {
   readonly outcome: Outcome;
@@ -42,6 +42,7 @@ const HEADLINE: Record<Outcome, string> = {
   pass: '✅ PASS: the migrations ran and no data was lost',
   fail: '❌ FAIL: the migrations failed or lost data',
   'no-snapshot': '⏭️ SKIPPED: no snapshot of the database yet (first deploy)',
+  'no-image': '⚠️ SKIPPED: the migration image is not in the repository yet (nothing was tested)',
   error: '⚠️ ERROR: the migration test could not run',
 };
 
@@ -86,6 +87,8 @@ export function summaryLine(report: RunReport): string {
       return `FAIL: ${report.reasons.join('; ')}`;
     case 'no-snapshot':
       return `SKIPPED: no snapshot of ${report.sourceInstanceId} yet (first deploy)`;
+    case 'no-image':
+      return `SKIPPED with a warning: no image ${report.image} yet (the application pipeline has not pushed one); the migrations were NOT tested`;
     case 'error':
       return `ERROR: ${report.error ?? 'the test could not run'}`;
   }
@@ -267,7 +270,7 @@ interface Case {
 }
 
 function cases(report: RunReport): Case[] {
-  if (report.outcome === 'no-snapshot') {
+  if (report.outcome === 'no-snapshot' || report.outcome === 'no-image') {
     return [{ name: 'migrations against the newest snapshot', skipped: summaryLine(report) }];
   }
   if (report.outcome === 'error') {

@@ -1,19 +1,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import {
   BOOT_ASSETS_DIR,
   USER_DATA_LIMIT_BYTES,
+  compactFile,
   renderBootScript,
   substitute,
 } from '../../lib/constructs/app-instance-boot';
 import { SAMPLE_VALUES } from './sample-values';
 
-/** The content a `cat > <target> <<'ORCHA_EOF'` heredoc of the rendered script writes. */
+/**
+ * The content the rendered script writes to `target` (`"$ROOT/…"`): a `cat > <target>` heredoc,
+ * or a `base64 -d | gunzip > <target>` one (decoded here as on the instance).
+ */
 function embedded(script: string, target: string): string {
-  const start = script.indexOf(`cat > ${target} <<'ORCHA_EOF'\n`);
+  const plain = script.indexOf(`cat > ${target} <<'ORCHA_EOF'\n`);
+  const packed = script.indexOf(`base64 -d <<'ORCHA_EOF' | gunzip > ${target}\n`);
+  const start = plain >= 0 ? plain : packed;
   expect(start).toBeGreaterThanOrEqual(0);
   const body = script.slice(script.indexOf('\n', start) + 1);
-  return body.slice(0, body.indexOf('\nORCHA_EOF\n'));
+  const text = body.slice(0, body.indexOf('\nORCHA_EOF\n'));
+  return plain >= 0 ? text : zlib.gunzipSync(Buffer.from(text, 'base64')).toString('utf8').replace(/\n$/, '');
 }
 
 describe('renderBootScript', () => {
@@ -21,8 +29,9 @@ describe('renderBootScript', () => {
 
   it('is deterministic and leaves no placeholder', () => {
     expect(renderBootScript(SAMPLE_VALUES)).toBe(script);
-    expect(script).not.toMatch(/\{\{|\}\}/);
-    expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
+    expect(script).not.toMatch(/\{\{[A-Z_]+(:[^}]*)?\}\}/);
+    // Well under EC2's 16 KB: room for longer deploy-time values and later additions.
+    expect(Buffer.byteLength(script)).toBeLessThan(0.75 * USER_DATA_LIMIT_BYTES);
   });
 
   it('writes the CloudWatch agent configuration as valid JSON naming both log groups', () => {
@@ -39,7 +48,7 @@ describe('renderBootScript', () => {
   });
 
   it('writes the compose file with the app and worker from the same, deployed image (never a moving tag)', () => {
-    const compose = embedded(script, '/opt/orcha/docker-compose.yml');
+    const compose = embedded(script, '"$ROOT/opt/orcha/docker-compose.yml"');
     expect(compose).toMatch(/image: '\$\{ORCHA_IMAGE:\?no image deployed yet[^}]*\}'/);
     expect(compose).not.toContain(':latest');
     expect(compose).toMatch(/ {2}app:\n/);
@@ -49,34 +58,41 @@ describe('renderBootScript', () => {
     expect(compose).toContain('path: /etc/orcha/orcha.env');
   });
 
-  it('orcha-refresh pins the image CodeDeploy passes, only from the environment registry', () => {
-    const refresh = embedded(script, '/usr/local/bin/orcha-refresh');
-    expect(refresh).toContain('if [[ "${1:-}" == --image ]]; then');
-    expect(refresh).toContain('"$image" != "$ORCHA_REGISTRY/"*');
-    expect(refresh).toContain('printf \'ORCHA_IMAGE=%s\\n\' "$image" > "$tmp"');
-    expect(refresh).toContain('readonly IMAGE_FILE=/opt/orcha/.env');
+  it('embeds the helper scripts and units as in assets/boot, without comments', () => {
+    for (const [target, file] of [
+      ['"$ROOT/usr/local/bin/orcha-refresh"', 'orcha-refresh.sh'],
+      ['"$ROOT/etc/systemd/system/orcha.service"', 'orcha.service'],
+      ['"$ROOT/opt/orcha/placeholder.py"', 'placeholder.py'],
+    ] as const) {
+      const original = fs.readFileSync(path.join(BOOT_ASSETS_DIR, file), 'utf8');
+      expect(embedded(script, target)).toBe(compactFile(file, original).replace(/\n$/, ''));
+    }
+    expect(compactFile('x.sh', '#!/bin/bash\n# note\n\n  # indented note\necho a # kept\n')).toBe(
+      '#!/bin/bash\necho a # kept\n',
+    );
   });
 
-  it('embeds the helper scripts and the unit verbatim', () => {
-    for (const [target, file] of [
-      ['/usr/local/bin/orcha-prepare', 'orcha-prepare.sh'],
-      ['/usr/local/bin/orcha-refresh', 'orcha-refresh.sh'],
-      ['/etc/systemd/system/orcha.service', 'orcha.service'],
-    ]) {
-      const original = fs.readFileSync(path.join(BOOT_ASSETS_DIR, file), 'utf8').replace(/\n$/, '');
-      expect(embedded(script, target)).toBe(original);
-    }
+  it('orcha.service waits for a pinned image; the placeholder runs only until then', () => {
+    const unit = embedded(script, '"$ROOT/etc/systemd/system/orcha.service"');
+    expect(unit).toMatch(/^ConditionPathExists=\/opt\/orcha\/\.env$/m);
+    expect(unit).toMatch(/^Conflicts=orcha-placeholder\.service$/m);
+    expect(unit).toMatch(/^RestartSec=30$/m);
+    const placeholder = embedded(script, '"$ROOT/etc/systemd/system/orcha-placeholder.service"');
+    expect(placeholder).toMatch(/^ConditionPathExists=!\/opt\/orcha\/\.env$/m);
+    expect(placeholder).toMatch(
+      /^ExecStart=\/usr\/bin\/python3 \/opt\/orcha\/placeholder\.py 8888 \/health$/m,
+    );
   });
 
   it('writes the non-secret settings and never a secret value', () => {
-    const conf = embedded(script, '/etc/orcha/orcha.conf');
+    const conf = embedded(script, '"$ROOT/etc/orcha/orcha.conf"');
     expect(conf).toContain("ORCHA_DB_HOST='v1-orcha-db.abcdefghijkl.eu-central-1.rds.amazonaws.com'");
     expect(conf).toContain(
       "ORCHA_INGEST_QUEUE_URL='https://sqs.eu-central-1.amazonaws.com/700558745280/v1-orcha-global-ingest'",
     );
     expect(conf).not.toMatch(/PASSWORD/);
     // The env file with the secrets is created 0600 and its values are never printed.
-    const prepare = embedded(script, '/usr/local/bin/orcha-prepare');
+    const prepare = embedded(script, '"$ROOT/usr/local/bin/orcha-prepare"');
     expect(prepare).toContain('umask 077');
     expect(prepare).toContain('chmod 0600 "$tmp"');
     expect(prepare).not.toMatch(/set -x|cat "\$ENV_FILE"|echo "\$secret"|echo "\$params"/);

@@ -21,4 +21,7 @@ export const SAMPLE_VALUES: BootScriptValues = {
   workerCommand: ['worker'],
   applicationLogGroup: '/v1-orcha/application',
   userDataLogGroup: '/v1-orcha/user-data',
+  composeS3Uri:
+    's3://v1-orcha-pipeline-artifacts-700558745280/tools/docker-compose/v2.40.3/docker-compose-linux-aarch64',
+  composeSha256: 'd26373b19e89160546d15407516cc59f453030d9bc5b43ba7faf16f7b4980137',
 };

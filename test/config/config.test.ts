@@ -72,7 +72,7 @@ describe('environments', () => {
         emailAcquireVisibilityTimeoutSeconds: 300,
         dlqRetentionDays: 14,
       },
-      ecr: { maxImageCount: 5 },
+      ecr: { maxImageCount: 5, deployedImageCount: 5 },
       database: {
         instanceClass: 'db.t4g.medium',
         engineVersion: '18.1',
@@ -84,8 +84,9 @@ describe('environments', () => {
       },
       compute: {
         instanceType: 't4g.medium',
+        amiId: expect.stringMatching(/^ami-[0-9a-f]{17}$/),
         minCapacity: 1,
-        maxCapacity: 1,
+        maxCapacity: 2,
         healthCheckGraceSeconds: 300,
         appPort: 8888,
         replPort: 9878,
@@ -143,7 +144,25 @@ describe('bad configuration fails with one message naming the field and the valu
       'min > max',
       'compute.minCapacity',
       3,
-      /compute\.minCapacity = 3: must not exceed compute\.maxCapacity \(1\)/,
+      /compute\.minCapacity = 3: must not exceed compute\.maxCapacity \(2\)/,
+    ],
+    [
+      'no headroom for a rolling update',
+      'compute.maxCapacity',
+      1,
+      /compute\.maxCapacity = 1: must be at least compute\.minCapacity \+ 1 \(2\): rolling updates start the new instance before the old one leaves/,
+    ],
+    [
+      'AMI id',
+      'compute.amiId',
+      'latest',
+      /compute\.amiId = "latest": must be an AMI id such as ami-0123456789abcdef0/,
+    ],
+    [
+      'one deployed image only',
+      'ecr.deployedImageCount',
+      1,
+      /ecr\.deployedImageCount = 1: must be at least 2 \(the running image and one to roll back to\)/,
     ],
     [
       'max storage < allocated',

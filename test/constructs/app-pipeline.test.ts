@@ -27,6 +27,8 @@ function pipelineStack(app: App, id: string, overrides: Partial<AppPipelineProps
     artifactBucketName: 'test-pipeline-artifacts',
     repository: new ecr.Repository(stack, 'Repository'),
     buildLogGroup: new logs.LogGroup(stack, 'BuildLogs'),
+    deployedImageTagPrefix: 'deployed-test-',
+    recordProjectName: 'test-record-deployment',
     autoScalingGroup: new autoscaling.AutoScalingGroup(stack, 'Asg', {
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },

@@ -361,3 +361,48 @@ test('deletion that keeps failing is bounded and reported (exit 2 even after a p
   expect(deleteCalls().length).toBeLessThanOrEqual(12);
   expect(report.cleanup).toContain('the janitor deletes it');
 });
+
+describe('no migration image yet (latest not pushed): a skip with a warning, not a blocked deploy', () => {
+  beforeEach(() => rdsMock.reset());
+
+  test('nothing is restored, exit 0, the report says the migrations were NOT tested', async () => {
+    snapshotsExist();
+    const asked: string[] = [];
+    const h = harness({
+      imageExists: async () => {
+        asked.push('asked');
+        return false;
+      },
+      migrate: async () => {
+        throw new Error('must not run');
+      },
+    });
+    const { exitCode, report } = await runMigrationTest(h.deps);
+    expect(exitCode).toBe(EXIT.PASS);
+    expect(report.outcome).toBe('no-image');
+    expect(asked).toHaveLength(1);
+    expect(rdsMock.commandCalls(RestoreDBInstanceFromDBSnapshotCommand)).toHaveLength(0);
+    expect(report.warnings.join(' ')).toMatch(/migrations were not tested/);
+    expect(h.files['summary.txt']).toMatch(/^SKIPPED with a warning: no image .*:latest yet/);
+    expect(h.files['migration-report.md']).toContain(
+      'SKIPPED: the migration image is not in the repository yet (nothing was tested)',
+    );
+    expect(h.files['migration-report.xml']).toContain('<skipped');
+  });
+
+  test('an image that exists is tested as before', async () => {
+    snapshotsExist();
+    rdsMock.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({ DBInstances: [available] })
+      .resolvesOnce({ DBInstances: [available] })
+      .rejects(new DBInstanceNotFoundFault({ message: 'gone', $metadata: {} }));
+    rdsMock.on(ModifyDBInstanceCommand).resolves({});
+    rdsMock.on(DeleteDBInstanceCommand).resolves({});
+    const h = harness({ imageExists: async () => true });
+    const { exitCode, report } = await runMigrationTest(h.deps);
+    expect(report.outcome).toBe('pass');
+    expect(exitCode).toBe(EXIT.PASS);
+  });
+});

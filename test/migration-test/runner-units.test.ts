@@ -1,5 +1,6 @@
-import type { CommandSpec } from '../../scripts/migration-test/command';
-import { connectionEnv, dockerMigration } from '../../scripts/migration-test/command';
+import type { CommandRunner, CommandSpec } from '../../scripts/migration-test/command';
+import { connectionEnv, dockerMigration, ecrImageExists } from '../../scripts/migration-test/command';
+import { DATABASE_VARIABLES } from '../../lib/config/app-contract';
 import { compare, judge } from '../../scripts/migration-test/diff';
 import { temporaryInstanceId, isValidInstanceId } from '../../scripts/migration-test/identifier';
 import { findMigrationsTable, migrationRow } from '../../scripts/migration-test/inspect';
@@ -175,22 +176,8 @@ test('docker executor: ECR login, pull, run with -e NAMES only; the password nev
     '--rm',
     '--network',
     'host',
-    '-e',
-    'DATABASE_URL',
-    '-e',
-    'JDBC_DATABASE_URL',
-    '-e',
-    'PGHOST',
-    '-e',
-    'PGPORT',
-    '-e',
-    'PGUSER',
-    '-e',
-    'PGPASSWORD',
-    '-e',
-    'PGDATABASE',
-    '-e',
-    'PGSSLMODE',
+    // The database contract (lib/config/app-contract.ts), by name only.
+    ...Object.keys(DATABASE_VARIABLES).flatMap((name) => ['-e', name]),
     '700558745280.dkr.ecr.eu-central-1.amazonaws.com/v1-orcha:abc123',
     'migrate',
     '--all',
@@ -281,4 +268,54 @@ test('JUnit XML escapes everything it carries', () => {
   expect(xml).toContain('time="1.500"');
   expect(xml).toContain('&lt;rds:RestoreDBInstanceFromDBSnapshot&gt;');
   expect(xml).not.toMatch(/<rds:/);
+});
+
+describe('ecrImageExists: asks ECR without pulling', () => {
+  const options = {
+    image: '700558745280.dkr.ecr.eu-central-1.amazonaws.com/v1-orcha',
+    imageTag: 'latest',
+    command: ['migrate'],
+    region: 'eu-central-1',
+  };
+  const answering =
+    (stdout: string, exitCode = 0, seen: CommandSpec[] = []): CommandRunner =>
+    async (spec, _signal, onLine) => {
+      seen.push(spec);
+      onLine(stdout, 'stdout');
+      return { exitCode };
+    };
+
+  test('batch-get-image on the repository and tag; 1 image → exists, 0 → missing', async () => {
+    const seen: CommandSpec[] = [];
+    expect(await ecrImageExists(options, answering('1', 0, seen))(new AbortController().signal)).toBe(true);
+    expect(seen[0]?.command).toBe('aws');
+    expect(seen[0]?.args).toEqual([
+      'ecr',
+      'batch-get-image',
+      '--region',
+      'eu-central-1',
+      '--repository-name',
+      'v1-orcha',
+      '--image-ids',
+      'imageTag=latest',
+      '--query',
+      'length(images)',
+      '--output',
+      'text',
+    ]);
+    expect(await ecrImageExists(options, answering('0'))(new AbortController().signal)).toBe(false);
+  });
+
+  test('ECR that cannot be asked is an error (the test could not run), not a skip', async () => {
+    await expect(ecrImageExists(options, answering('', 254))(new AbortController().signal)).rejects.toThrow(
+      /cannot ask ECR .* status 254/,
+    );
+  });
+
+  test('an image outside ECR is left to the pull', async () => {
+    const seen: CommandSpec[] = [];
+    const other = { ...options, image: 'docker.io/library/postgres' };
+    expect(await ecrImageExists(other, answering('0', 0, seen))(new AbortController().signal)).toBe(true);
+    expect(seen).toEqual([]);
+  });
 });

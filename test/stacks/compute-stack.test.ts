@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironment } from '../../lib/config/load';
@@ -22,6 +23,15 @@ export function userDataOf(template: Template): string {
   if (typeof body === 'string') return body;
   const parts = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
   return parts.map((p) => (typeof p === 'string' ? p : '<ref>')).join('');
+}
+
+/** The user data with its gzipped files decoded in place (what the instance writes). */
+function expandedUserDataOf(template: Template): string {
+  return userDataOf(template).replace(
+    /(base64 -d <<'ORCHA_EOF' \| gunzip > \S+\n)([A-Za-z0-9+/=\n]+?)\nORCHA_EOF\n/g,
+    (_m, head: string, blob: string) =>
+      `${head}${zlib.gunzipSync(Buffer.from(blob, 'base64')).toString('utf8')}ORCHA_EOF\n`,
+  );
 }
 
 /** The two public subnets of FoundationStack's VPC. */
@@ -166,12 +176,14 @@ describe('ComputeStack (prod): certificate and DNS', () => {
 });
 
 describe('ComputeStack (prod): instances', () => {
-  it('launches t4g.medium, Amazon Linux 2023 ARM64 (SSM parameter), IMDSv2 with hop limit 2, no key pair', () => {
+  it('launches t4g.medium, the pinned Amazon Linux 2023 ARM64 image, IMDSv2 with hop limit 2, no key pair', () => {
+    const pinned = loadEnvironment('prod').compute.amiId;
+    expect(pinned).toMatch(/^ami-[0-9a-f]{17}$/);
     t.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateName: 'v1-orcha-lt',
       LaunchTemplateData: Match.objectLike({
         InstanceType: 't4g.medium',
-        ImageId: { Ref: Match.stringLikeRegexp('al2023amikernel61arm64') },
+        ImageId: pinned,
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
         KeyName: Match.absent(),
         Monitoring: { Enabled: true },
@@ -190,18 +202,16 @@ describe('ComputeStack (prod): instances', () => {
         ],
       }),
     });
-    const params = t.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
-    const ami = Object.values(params).find(
-      (p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
-    );
-    expect(ami?.Default).toBe('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64');
+    // No image read from the `latest` SSM parameter: an AWS release does not replace instances.
+    const params = (t.toJSON().Parameters ?? {}) as Record<string, { Type: string }>;
+    expect(Object.values(params).filter((p) => p.Type.includes('AWS::EC2::Image::Id'))).toEqual([]);
   });
 
-  it('runs an Auto Scaling group v1-orcha-asg of 1..1 in the public subnets with ELB health checks and a 300 s grace', () => {
+  it('runs an Auto Scaling group v1-orcha-asg of 1 (max 2 for rolling updates) in the public subnets with ELB health checks and a 300 s grace', () => {
     t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       AutoScalingGroupName: 'v1-orcha-asg',
       MinSize: '1',
-      MaxSize: '1',
+      MaxSize: '2',
       DesiredCapacity: Match.absent(),
       HealthCheckType: 'ELB',
       HealthCheckGracePeriod: 300,
@@ -221,12 +231,22 @@ describe('ComputeStack (prod): instances', () => {
     });
   });
 
-  it('replaces instances with a rolling update and waits for the boot script signal', () => {
+  it('rolls instances with the new one in service before the old one leaves, waiting for the boot signal', () => {
+    const [asg] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup')) as {
+      Properties: { MinSize: string; MaxSize: string };
+      UpdatePolicy: { AutoScalingRollingUpdate: { MinInstancesInService: number; MaxBatchSize: number } };
+    }[];
+    const update = asg!.UpdatePolicy.AutoScalingRollingUpdate;
+    // CloudFormation needs MinInstancesInService < MaxSize; batch 1 into the headroom.
+    expect(update.MinInstancesInService).toBe(Number(asg!.Properties.MinSize));
+    expect(update.MinInstancesInService + update.MaxBatchSize).toBeLessThanOrEqual(
+      Number(asg!.Properties.MaxSize),
+    );
     t.hasResource('AWS::AutoScaling::AutoScalingGroup', {
       UpdatePolicy: {
         AutoScalingRollingUpdate: Match.objectLike({
           MaxBatchSize: 1,
-          MinInstancesInService: 0,
+          MinInstancesInService: 1,
           WaitOnResourceSignals: true,
           PauseTime: 'PT15M',
         }),
@@ -376,6 +396,53 @@ describe('ComputeStack (prod): service role', () => {
   });
 });
 
+describe('ComputeStack (prod): the pinned compose plugin and the first deployment', () => {
+  it('copies the pinned compose release into the artifacts bucket before any instance boots', () => {
+    const copies = t.findResources('Custom::ToolMirror');
+    expect(Object.values(copies)).toHaveLength(1);
+    const [id, copy] = Object.entries(copies)[0]! as [string, { Properties: Record<string, unknown> }];
+    expect(copy.Properties).toMatchObject({
+      Url: 'https://github.com/docker/compose/releases/download/v2.40.3/docker-compose-linux-aarch64',
+      Sha256: 'd26373b19e89160546d15407516cc59f453030d9bc5b43ba7faf16f7b4980137',
+      Bucket: 'v1-orcha-pipeline-artifacts-700558745280',
+      Key: 'tools/docker-compose/v2.40.3/docker-compose-linux-aarch64',
+    });
+    const [asg] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup')) as {
+      DependsOn?: string[];
+    }[];
+    expect(asg!.DependsOn).toEqual(expect.arrayContaining([id]));
+    // The copying function may write that one object, nothing else.
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Sid?: string }[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    expect(statements.filter((st) => st.Sid === 'WriteThePinnedPlugin')).toEqual([
+      {
+        Sid: 'WriteThePinnedPlugin',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource:
+          'arn:aws:s3:::v1-orcha-pipeline-artifacts-700558745280/tools/docker-compose/v2.40.3/docker-compose-linux-aarch64',
+      },
+    ]);
+  });
+
+  it('keeps an instance without an image: ELB health answered by the placeholder until the first deployment', () => {
+    const ud = expandedUserDataOf(t);
+    expect(ud).toContain('ConditionPathExists=!/opt/orcha/.env');
+    expect(ud).toContain('ExecStart=/usr/bin/python3 /opt/orcha/placeholder.py 8888 /health');
+    t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      HealthCheckType: 'ELB',
+      HealthCheckGracePeriod: 300,
+    });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/health',
+      Matcher: { HttpCode: '200' },
+    });
+  });
+});
+
 describe('ComputeStack (prod): Session Manager and user data', () => {
   it('creates the SSM-SessionManagerRunShell preferences logging to /v1-orcha/ssm-sessions', () => {
     t.resourceCountIs('AWS::SSM::Document', 1);
@@ -399,18 +466,22 @@ describe('ComputeStack (prod): Session Manager and user data', () => {
   });
 
   it('boots with docker, compose, the CodeDeploy and CloudWatch agents, settings from SSM and a systemd unit', () => {
-    const ud = userDataOf(t);
+    const ud = expandedUserDataOf(t);
     expect(ud.startsWith('#!/bin/bash\n')).toBe(true);
     expect(ud).toContain('set -euo pipefail');
-    expect(ud).toMatch(/dnf install -y .*\\\n\s+docker amazon-cloudwatch-agent aws-cfn-bootstrap/);
+    expect(ud).toMatch(/retry 5 dnf install -y .*\\\n\s*docker amazon-cloudwatch-agent aws-cfn-bootstrap/);
     expect(ud).toContain('/usr/local/lib/docker/cli-plugins/docker-compose');
-    expect(ud).toContain('docker-compose-linux-aarch64');
+    // The compose plugin from the environment's artifacts bucket, never from GitHub at launch.
+    expect(ud).toContain(
+      "readonly COMPOSE_SOURCE='s3://v1-orcha-pipeline-artifacts-700558745280/tools/docker-compose/v2.40.3/docker-compose-linux-aarch64'",
+    );
+    expect(ud).not.toContain('github.com');
     expect(ud).toContain('sha256sum --check --strict');
     expect(ud).toContain('https://aws-codedeploy-${REGION}.s3.${REGION}.amazonaws.com/latest/install');
     expect(ud).toContain("readonly REGION='eu-central-1'");
     expect(ud).toContain('systemctl enable --now codedeploy-agent');
     expect(ud).toContain('amazon-cloudwatch-agent-ctl');
-    expect(ud).toContain('"log_group_name": "<ref>"');
+    expect(ud).toContain('"log_group_name":"<ref>"');
     expect(ud).toContain('/var/log/cloud-init-output.log');
     expect(ud).toContain('/var/log/orcha/boot.log');
     expect(ud).toContain('/var/lib/docker/containers/*/*-json.log');
@@ -426,10 +497,10 @@ describe('ComputeStack (prod): Session Manager and user data', () => {
     expect(ud).toContain('command: ["worker"]');
     expect(ud).toContain('Restart=always');
     expect(ud).toContain('After=docker.service');
-    expect(ud).toContain('systemctl enable orcha.service');
+    expect(ud).toContain('systemctl enable orcha.service orcha-placeholder.service');
     expect(ud).toContain('/usr/local/bin/orcha-refresh');
     expect(ud).toContain('/opt/aws/bin/cfn-signal');
-    expect(ud).not.toMatch(/\{\{|\}\}/);
+    expect(ud).not.toMatch(/\{\{[A-Z_]+(:[^}]*)?\}\}/);
   });
 
   it('names the log groups, secret, queues and the signalled group in the user data', () => {

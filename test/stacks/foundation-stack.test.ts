@@ -194,7 +194,7 @@ describe('FoundationStack (prod)', () => {
     });
   });
 
-  test('ECR v1-orcha keeps the last 5 images', () => {
+  test('ECR v1-orcha: the deployed images first (never expired by the count of pushes), then the last 5 pushes', () => {
     prod.hasResource('AWS::ECR::Repository', {
       Properties: Match.objectLike({
         RepositoryName: 'v1-orcha',
@@ -202,15 +202,33 @@ describe('FoundationStack (prod)', () => {
         LifecyclePolicy: {
           LifecyclePolicyText: Match.serializedJson({
             rules: [
-              Match.objectLike({
-                selection: Match.objectLike({ countType: 'imageCountMoreThan', countNumber: 5 }),
-              }),
+              {
+                rulePriority: 1,
+                description: Match.stringLikeRegexp('deployed-prod-'),
+                selection: {
+                  tagStatus: 'tagged',
+                  tagPrefixList: ['deployed-prod-'],
+                  countType: 'imageCountMoreThan',
+                  countNumber: 5,
+                },
+                action: { type: 'expire' },
+              },
+              {
+                rulePriority: 2,
+                description: Match.anyValue(),
+                selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 5 },
+                action: { type: 'expire' },
+              },
             ],
           }),
         },
       }),
       DeletionPolicy: 'Retain',
     });
+    // Stateful: the repository keeps its logical id.
+    expect(Object.keys(prod.findResources('AWS::ECR::Repository'))).toEqual([
+      expect.stringMatching(/^Repository22E53BBD$/),
+    ]);
   });
 
   test.each([

@@ -458,7 +458,7 @@ describe('OpsStack (prod): application pipeline', () => {
     prodTemplate.resourceCountIs('AWS::KMS::Key', 1);
   });
 
-  test('stages in order: Source (GitHub) → Build (CodeBuild) → Approve (manual) → Deploy (CodeDeploy)', () => {
+  test('stages in order: Source (GitHub) → Build (CodeBuild) → Approve (manual) → Deploy (CodeDeploy) → Record (tag the deployed image)', () => {
     const stages = pipeline().Stages.map((s) => [
       s.Name,
       s.Actions.map((a) => `${a.ActionTypeId.Category}/${a.ActionTypeId.Provider}`),
@@ -468,6 +468,7 @@ describe('OpsStack (prod): application pipeline', () => {
       ['Build', ['Build/CodeBuild']],
       ['Approve', ['Approval/Manual']],
       ['Deploy', ['Deploy/CodeDeploy']],
+      ['Record', ['Build/CodeBuild']],
     ]);
   });
 
@@ -603,7 +604,10 @@ describe('OpsStack (prod): application pipeline', () => {
         ([, p]) =>
           (p.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
       );
-    const ecrStatements = policies.flat().filter((s) => [s.Action].flat().some((a) => a.startsWith('ecr:')));
+    const ecrStatements = policies
+      .flat()
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('ecr:')))
+      .filter((s) => (s as { Sid?: string }).Sid !== 'TagDeployedImage');
     expect(ecrStatements).toHaveLength(2);
     const push = ecrStatements.find((s) => [s.Action].flat().includes('ecr:PutImage'));
     expect(outputNames(push?.Resource)).toEqual([exportOf(f, f.repository.repositoryArn)]);
@@ -800,7 +804,12 @@ describe('OpsStack (staging)', () => {
 
   test('no approval stage (requireApproval false)', () => {
     const [[, p]] = resourcesOf(stagingTemplate, 'AWS::CodePipeline::Pipeline');
-    expect((p.Stages as { Name: string }[]).map((s) => s.Name)).toEqual(['Source', 'Build', 'Deploy']);
+    expect((p.Stages as { Name: string }[]).map((s) => s.Name)).toEqual([
+      'Source',
+      'Build',
+      'Deploy',
+      'Record',
+    ]);
   });
 
   test('no physical name is shared with prod', () => {
@@ -823,8 +832,9 @@ describe('OpsStack (staging)', () => {
       );
     const prodNames = names(prodTemplate);
     const stagingNames = names(stagingTemplate);
-    // 20 of the application pipeline, alarms, budget, topic and policy, plus the migration-test project.
-    expect(prodNames.size).toBe(21);
+    // 21 of the application pipeline (its Record project included), alarms, budget, topic and
+    // policy, plus the migration-test project.
+    expect(prodNames.size).toBe(22);
     expect([...stagingNames].filter((n) => prodNames.has(n))).toEqual([]);
   });
 });

@@ -1,0 +1,104 @@
+import * as path from 'node:path';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { lambdaCode } from './esbuild-bundling';
+
+const MIRROR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'tool-mirror', 'index.ts');
+
+/**
+ * The docker compose plugin the instances install: pinned release and its published SHA-256
+ * (`docker-compose-linux-aarch64`). To move it forward, change the three values together (see
+ * docs/runbooks/update-ami.md, "Tools the instances install").
+ */
+export const COMPOSE_PLUGIN = {
+  version: 'v2.40.3',
+  url: 'https://github.com/docker/compose/releases/download/v2.40.3/docker-compose-linux-aarch64',
+  sha256: 'd26373b19e89160546d15407516cc59f453030d9bc5b43ba7faf16f7b4980137',
+} as const;
+
+export interface ComposePluginProps {
+  /** Bucket the instances may read (the environment's pipeline artifacts bucket), by name. */
+  readonly bucketName: string;
+  /** Retention of the mirror function's log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** @default COMPOSE_PLUGIN */
+  readonly release?: { readonly version: string; readonly url: string; readonly sha256: string };
+}
+
+/**
+ * The pinned docker compose plugin in S3. A custom resource copies the release from its URL into
+ * `s3://<bucket>/tools/docker-compose/<version>/docker-compose-linux-aarch64` once per version,
+ * at deploy time, refusing a file whose SHA-256 differs from the pin; the boot script installs it
+ * from there (checking the SHA-256 again). So instances that launch never download from GitHub,
+ * and a GitHub outage or a changed release fails a deployment, not a scale-out.
+ *
+ * Why not a CDK asset: the binary (about 60 MB) is not in this repository and cannot be fetched
+ * by a synth that runs offline; the deploy-time copy needs internet only in AWS (Lambda).
+ */
+export class ComposePlugin extends Construct {
+  /** `s3://bucket/key` of the plugin, for the boot script. */
+  public readonly s3Uri: string;
+  public readonly sha256: string;
+  public readonly objectKey: string;
+  /** Depend on it so that no instance boots before the copy exists. */
+  public readonly resource: CustomResource;
+  public readonly function: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ComposePluginProps) {
+    super(scope, id);
+    const release = props.release ?? COMPOSE_PLUGIN;
+    if (!/^[0-9a-f]{64}$/.test(release.sha256)) {
+      throw new Error(`ComposePlugin: sha256 must be 64 hex digits, got ${release.sha256}`);
+    }
+    if (!/^v\d+\.\d+\.\d+$/.test(release.version) || !release.url.includes(`/${release.version}/`)) {
+      throw new Error(`ComposePlugin: ${release.url} is not the URL of version ${release.version}`);
+    }
+    const stack = Stack.of(this);
+    this.sha256 = release.sha256;
+    this.objectKey = `tools/docker-compose/${release.version}/docker-compose-linux-aarch64`;
+    this.s3Uri = `s3://${props.bucketName}/${this.objectKey}`;
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Copies the pinned docker compose plugin to s3://${props.bucketName}/tools/docker-compose/`,
+    });
+    logGroup.grantWrite(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteThePinnedPlugin',
+        // HeadObject is authorized by s3:GetObject.
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [`arn:${stack.partition}:s3:::${props.bucketName}/${this.objectKey}`],
+      }),
+    );
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      role,
+      description: 'Custom::ToolMirror: copies a pinned release (URL + SHA-256) into S3 at deploy time',
+      code: lambdaCode(MIRROR_ENTRY),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.minutes(3),
+      logGroup,
+    });
+    this.resource = new CustomResource(this, 'Copy', {
+      serviceToken: this.function.functionArn,
+      resourceType: 'Custom::ToolMirror',
+      properties: {
+        Url: release.url,
+        Sha256: release.sha256,
+        Bucket: props.bucketName,
+        Key: this.objectKey,
+      },
+    });
+  }
+}
