@@ -361,7 +361,7 @@ export class AppPipeline extends Construct {
         computeType: codebuild.ComputeType.SMALL,
       },
       environmentVariables: {
-        REPOSITORY_URI: { value: props.repository.repositoryUri },
+        REPOSITORY_URI: { value: repositoryUriOf(props.repository) },
         IMAGE_REPO_NAME: { value: props.repository.repositoryName },
         DEPLOYED_TAG_PREFIX: { value: props.deployedImageTagPrefix },
       },
