@@ -231,6 +231,7 @@ export class Naming {
       n('sns-topic', this.alertsTopic),
       n('codepipeline-pipeline', this.appPipeline),
       n('codebuild-project', this.buildProject),
+      n('codebuild-project', this.recordProject),
       n('codebuild-project', this.migrationTestProject),
       n('codebuild-report-group', this.migrationTestReportGroup),
       n('codedeploy-application', this.codeDeployApplication),
