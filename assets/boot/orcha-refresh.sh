@@ -6,7 +6,8 @@
 # this host.
 #
 #   orcha-refresh --image <registry>/<repository>:<tag>|@sha256:<digest> [health-timeout-seconds]
-#   orcha-refresh --current [health-timeout-seconds]    restarts the image pinned last
+#   orcha-refresh [--current] [health-timeout-seconds]  restarts the image pinned last
+#                                                       (after a settings change)
 #
 # An empty or malformed --image is refused (exit 2): a hook that could not read its image.env
 # must fail the deployment, never restart the previous image and report success.
@@ -21,7 +22,7 @@ readonly ROOT="${ORCHA_ROOT:-}"
 readonly LOG_FILE="$ROOT/var/log/orcha/refresh.log"
 readonly IMAGE_FILE="$ROOT/opt/orcha/.env"
 readonly COMPOSE=(docker compose --project-directory "$ROOT/opt/orcha" -f "$ROOT/opt/orcha/docker-compose.yml")
-readonly USAGE='usage: orcha-refresh --image <uri> | --current [health-timeout-seconds]'
+readonly USAGE='usage: orcha-refresh [--image <uri> | --current] [health-timeout-seconds]'
 
 exec > >(tee -a "$LOG_FILE") 2>&1
 log() { printf '%s orcha-refresh: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
@@ -36,6 +37,7 @@ case "${1:-}" in
     mode=current image=''
     shift
     ;;
+  '' | [0-9]*) mode=current image='' ;;
   *) log "$USAGE"; exit 2 ;;
 esac
 readonly TIMEOUT="${1:-300}"

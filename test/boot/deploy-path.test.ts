@@ -207,7 +207,17 @@ describe('an instance, from boot to rollback (real scripts, recording stubs)', (
       expect(r.status).toBe(2);
       expect(box.calls().filter((c) => !c.startsWith('date'))).toEqual([]);
     }
-    expect(box.run(refresh, []).status).toBe(2);
+    expect(box.run(refresh, ['--imagex', 'x']).status).toBe(2);
+    expect(pinned()).toBe(before);
+  });
+
+  it('orcha-refresh without --image restarts the pinned image (after a settings change), never another', () => {
+    const before = pinned();
+    box.clearCalls();
+    const r = box.run(box.path('usr/local/bin/orcha-refresh'));
+    expect(r.status).toBe(0);
+    expect(r.output).toContain(`restarting the pinned ${before.replace(/^ORCHA_IMAGE=|\n$/g, '')}`);
+    expect(box.calls()).toContain('systemctl restart orcha.service');
     expect(pinned()).toBe(before);
   });
 
