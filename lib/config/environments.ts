@@ -58,7 +58,7 @@ const prod: EnvironmentInput = {
     waf: false,
     sessionManagerPreferences: true,
   },
-  monitoring: { logRetentionDays: 30, monthlyBudgetUsd: 300 },
+  monitoring: { logRetentionDays: 30, monthlyBudgetUsd: 300, pageOnCriticalAlarms: true },
   appPipeline: {
     source: { repository: APP_REPOSITORY, branch: 'master' },
     requireApproval: true,
@@ -87,7 +87,9 @@ const staging: EnvironmentInput = {
     deletionProtection: false,
   },
   compute: { ...prod.compute, instanceType: 't4g.small', sessionManagerPreferences: false },
-  monitoring: { ...prod.monitoring, monthlyBudgetUsd: 150 },
+  // No application runs in staging yet: its critical alarms would page for ever. Turn this on
+  // once staging runs the application.
+  monitoring: { ...prod.monitoring, monthlyBudgetUsd: 150, pageOnCriticalAlarms: false },
   appPipeline: { ...prod.appPipeline, requireApproval: false },
   migrationTest: { ...prod.migrationTest, enabled: false },
 };

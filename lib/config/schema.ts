@@ -177,6 +177,14 @@ export const environmentSchema = z
         .refine((d) => LOG_RETENTION_DAYS.includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`),
       /** Monthly cost budget in USD. */
       monthlyBudgetUsd: z.number().positive(),
+      /**
+       * Critical alarms page: they notify the alerts topic when they fire and when they clear.
+       * Off, they keep their state in CloudWatch but notify nobody (their actions are disabled),
+       * for an environment that runs no application yet, whose critical alarms (no healthy
+       * host, no instance, no database connection) would fire for ever. Operational alarms
+       * notify the topic either way.
+       */
+      pageOnCriticalAlarms: z.boolean(),
     }),
 
     /** The application's own pipeline (v1-orcha-deploy): app repository → build → approve → deploy. */

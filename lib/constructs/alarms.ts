@@ -76,6 +76,13 @@ export interface OrchaAlarmsProps {
   readonly emailAcquireDeadLetterQueue: sqs.IQueue;
   /** The ALB's ACM certificate (DaysToExpiry). */
   readonly certificate: acm.ICertificate;
+  /**
+   * Whether critical alarms page (notify the topic). When false they are created with their
+   * actions disabled: their state shows in CloudWatch, nobody is notified. Operational alarms
+   * always notify.
+   * @default true
+   */
+  readonly pageOnCritical?: boolean;
 }
 
 interface AlarmDefinition {
@@ -280,6 +287,8 @@ export class OrchaAlarms extends Construct {
         evaluationPeriods: d.evaluationPeriods,
         datapointsToAlarm: d.evaluationPeriods,
         treatMissingData: d.treatMissingData,
+        // The actions stay attached, so turning paging on is one configuration switch.
+        actionsEnabled: d.severity !== 'critical' || (props.pageOnCritical ?? true),
       });
       alarm.addAlarmAction(action);
       // Critical alarms also say when they clear, so whoever was paged knows it is over.

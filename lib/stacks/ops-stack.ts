@@ -92,6 +92,7 @@ export class OpsStack extends Stack {
       ingestDeadLetterQueue: props.ingest.deadLetterQueue,
       emailAcquireDeadLetterQueue: props.emailAcquire.deadLetterQueue,
       certificate: props.certificate,
+      pageOnCritical: config.monitoring.pageOnCriticalAlarms,
     });
 
     // This environment's costs only (environments share the account), notified once: the topic.

@@ -2,6 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ALARM_KEYS } from '../../lib/constructs/alarms';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { environmentNames, loadEnvironment } from '../../lib/config/load';
 import { buildStages, logicalId, resourcesOf } from '../helpers';
 
 // One App, two environments (prod and staging) built as the app builds them (OrchaStage),
@@ -765,6 +768,75 @@ describe('OpsStack (prod): REPL port forwarding', () => {
     });
     // No statement of any policy in the stack allows the AWS-owned any-port forwarding documents.
     expect(JSON.stringify(prodTemplate.toJSON())).not.toContain('AWS-StartPortForwardingSession');
+  });
+});
+
+describe('OpsStack: who is notified, per environment (docs/runbooks/alarms.md)', () => {
+  type Behaviour = 'pages' | 'mails' | 'silent';
+  /** What an alarm of a synthesized template does: notify on ALARM and OK, ALARM only, or nobody. */
+  const behaviours = (template: Template, env: string): Record<string, [string, Behaviour]> => {
+    const topicRef = JSON.stringify({ Ref: logicalId((env === 'prod' ? prod : staging).ops.alertsTopic) });
+    const prefix = env === 'prod' ? 'v1-orcha-' : `v1-orcha-${env}-`;
+    return Object.fromEntries(
+      resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, p]) => {
+        const severity = /^\[(\w+)\]/.exec(p.AlarmDescription as string)![1];
+        const onAlarm = JSON.stringify(p.AlarmActions) === `[${topicRef}]`;
+        const onOk = JSON.stringify(p.OKActions ?? []) === `[${topicRef}]`;
+        expect(onAlarm).toBe(true); // the action stays attached: paging is one switch
+        const behaviour: Behaviour = p.ActionsEnabled === false ? 'silent' : onOk ? 'pages' : 'mails';
+        return [(p.AlarmName as string).slice(prefix.length), [severity, behaviour]];
+      }),
+    );
+  };
+  /** The table of the runbook: alarm → severity and one cell per environment column. */
+  const table = () => {
+    const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'runbooks', 'alarms.md'), 'utf8');
+    const section = doc.split('## Who is notified, per environment')[1].split('\n## ')[0];
+    const rows = section
+      .split('\n')
+      .filter((l) => l.startsWith('|'))
+      .map((l) =>
+        l
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim().replace(/`/g, '')),
+      );
+    const [header, , ...body] = rows;
+    return { columns: header.slice(2), rows: body };
+  };
+
+  test('the table lists every alarm with its severity, and every environment', () => {
+    const { columns, rows } = table();
+    expect([...columns].sort()).toEqual([...environmentNames()].sort());
+    expect(rows.map((r) => r[0]).sort()).toEqual([...ALARM_KEYS].sort());
+    const synthesized = behaviours(prodTemplate, 'prod');
+    for (const [key, severity] of rows) expect(synthesized[key][0]).toBe(severity);
+  });
+
+  test('prod and staging alarms do what the table says', () => {
+    const { columns, rows } = table();
+    for (const [env, template] of [
+      ['prod', prodTemplate],
+      ['staging', stagingTemplate],
+    ] as const) {
+      const synthesized = behaviours(template, env);
+      const column = columns.indexOf(env) + 2;
+      for (const row of rows) expect([row[0], synthesized[row[0]][1]]).toEqual([row[0], row[column]]);
+    }
+  });
+
+  test('every column follows its configuration: critical alarms page only where pageOnCriticalAlarms', () => {
+    const { columns, rows } = table();
+    for (const env of columns) {
+      const pages = loadEnvironment(env).monitoring.pageOnCriticalAlarms;
+      const column = columns.indexOf(env) + 2;
+      for (const [key, severity, ...cells] of rows) {
+        const expected = severity === 'critical' ? (pages ? 'pages' : 'silent') : 'mails';
+        expect([env, key, cells[column - 2]]).toEqual([env, key, expected]);
+      }
+    }
+    expect(loadEnvironment('prod').monitoring.pageOnCriticalAlarms).toBe(true);
+    expect(loadEnvironment('staging').monitoring.pageOnCriticalAlarms).toBe(false);
   });
 });
 
