@@ -74,8 +74,14 @@ export class PipelineNotifications extends Construct {
     this.notifier = notifier;
   }
 
-  /** Notifies on the pipeline's execution start, success and failure, and on every approval it waits for. */
-  public watch(pipeline: codepipeline.IPipeline): void {
+  /**
+   * Notifies on the pipeline's execution start, success and failure, and when one of
+   * `manualApprovals` (action names) waits for a person. Approval actions that approve
+   * themselves (CDK Pipelines' permissions-broadening check confirms itself when nothing
+   * broadens, and notifies on its own when something does) are left out, so that an
+   * "approval waiting" mail always means someone has to act.
+   */
+  public watch(pipeline: codepipeline.IPipeline, manualApprovals: readonly string[]): void {
     const target = new targets.LambdaFunction(this.notifier, { retryAttempts: 2 });
     new events.Rule(this, 'ExecutionStateRule', {
       description: `${pipeline.pipelineName}: execution started, succeeded or failed`,
@@ -87,13 +93,14 @@ export class PipelineNotifications extends Construct {
       },
       targets: [target],
     });
+    if (manualApprovals.length === 0) return;
     new events.Rule(this, 'ApprovalRule', {
       description: `${pipeline.pipelineName}: waiting for a manual approval`,
       eventPattern: {
         source: ['aws.codepipeline'],
         detailType: ['CodePipeline Action Execution State Change'],
         resources: [pipeline.pipelineArn],
-        detail: { state: ['STARTED'], type: { category: ['Approval'] } },
+        detail: { state: ['STARTED'], type: { category: ['Approval'] }, action: [...manualApprovals] },
       },
       targets: [target],
     });

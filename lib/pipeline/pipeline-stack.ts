@@ -126,26 +126,30 @@ export class PipelineStack extends Stack {
       }),
     });
 
+    /** The approvals that wait for a person (the notifier mails only these). */
+    const manualApprovals: ManualApprovalStep[] = [];
     props.stages.forEach((stage, index) => {
       const gated = index > 0;
       const pre: Step[] = [];
       if (gated) {
         if (stage.config.migrationTest.enabled) pre.push(this.migrationTestStep(stage, source));
+        const approval = new ManualApprovalStep(`${stage.stageName}-Approve`, {
+          comment:
+            `Deploy the commit of this execution to ${stage.config.name} (${stage.config.account}, ${stage.config.region}). ` +
+            `Before approving: the previous stage's smoke test passed, ` +
+            (stage.config.migrationTest.enabled
+              ? 'read the migration report of the MigrationTest action, '
+              : '') +
+            'and review the commits and any IAM broadening reported above.',
+          reviewUrl: `https://github.com/${owner}/${repo}/commits/${config.source.branch}`,
+        });
+        manualApprovals.push(approval);
         pre.push(
           new ConfirmPermissionsBroadening(`${stage.stageName}-ConfirmPermissions`, {
             stage,
             notificationTopic: this.notifications.topic,
           }),
-          new ManualApprovalStep(`${stage.stageName}-Approve`, {
-            comment:
-              `Deploy the commit of this execution to ${stage.config.name} (${stage.config.account}, ${stage.config.region}). ` +
-              `Before approving: the previous stage's smoke test passed, ` +
-              (stage.config.migrationTest.enabled
-                ? 'read the migration report of the MigrationTest action, '
-                : '') +
-              'and review the commits and any IAM broadening reported above.',
-            reviewUrl: `https://github.com/${owner}/${repo}/commits/${config.source.branch}`,
-          }),
+          approval,
         );
       }
       this.pipeline.addStage(stage, {
@@ -158,7 +162,10 @@ export class PipelineStack extends Stack {
     this.grantSourceConnection(connectionArn);
     this.narrowAssetPublishingRole();
     acknowledgePipelineFindings(this.pipeline);
-    this.notifications.watch(this.pipeline.pipeline);
+    this.notifications.watch(
+      this.pipeline.pipeline,
+      approvalActionNames(this.pipeline.pipeline, manualApprovals),
+    );
 
     if (!config.source.connectionArn) {
       new CfnOutput(this, 'CompleteGitHubConnection', {
@@ -285,4 +292,25 @@ export class PipelineStack extends Stack {
       ],
     });
   }
+}
+
+/**
+ * The CodePipeline action names of the given manual approval steps, read from the built
+ * pipeline (CDK Pipelines names each action after its step); a step without its action throws.
+ */
+export function approvalActionNames(
+  pipeline: codepipeline.IPipeline & { readonly stages: codepipeline.IStage[] },
+  steps: readonly ManualApprovalStep[],
+): string[] {
+  const approvals = pipeline.stages.flatMap((stage) =>
+    stage.actions
+      .filter((action) => action.actionProperties.category === codepipeline.ActionCategory.APPROVAL)
+      .map((action) => action.actionProperties.actionName),
+  );
+  return steps.map((step) => {
+    if (!approvals.includes(step.id)) {
+      throw new Error(`no approval action named ${step.id} in the pipeline (found: ${approvals.join(', ')})`);
+    }
+    return step.id;
+  });
 }

@@ -237,7 +237,7 @@ describe('infrastructure pipeline', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         'detail-type': ['CodePipeline Action Execution State Change'],
-        detail: { state: ['STARTED'], type: { category: ['Approval'] } },
+        detail: { state: ['STARTED'], type: { category: ['Approval'] }, action: ['Prod-Approve'] },
       },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -245,6 +245,24 @@ describe('infrastructure pipeline', () => {
       Architectures: ['arm64'],
       Environment: { Variables: Match.objectLike({ SUBJECT_PREFIX: '[Orcha infra]' }) },
     });
+  });
+
+  test('"approval waiting" mails only for approvals a person must give, not for steps that approve themselves', () => {
+    // Every approval action of the pipeline, and the ones the notifier's rule matches.
+    const approvals = stages.flatMap((s) =>
+      s.Actions.filter((a) => a.ActionTypeId.Category === 'Approval').map((a) => a.Name),
+    );
+    expect(approvals.sort()).toEqual(['Prod-Approve', 'Prod-ConfirmPermissions.Confirm']);
+    const approvalRules = resourcesOf(template, 'AWS::Events::Rule').filter(([, p]) =>
+      JSON.stringify(p.EventPattern).includes('Action Execution State Change'),
+    );
+    expect(approvalRules).toHaveLength(1);
+    const pattern = approvalRules[0][1].EventPattern as { detail: { action?: string[] } };
+    // Without an action filter the rule would also match the permissions check's Confirm action,
+    // which starts (and mails "waiting for approval") on every release and then approves itself.
+    expect(pattern.detail.action).toEqual(['Prod-Approve']);
+    const matched = approvals.filter((name) => pattern.detail.action?.includes(name));
+    expect(matched).toEqual(['Prod-Approve']);
   });
 
   test('single account: no KMS keys for the artifacts', () => {
