@@ -124,6 +124,10 @@ export function buildProgram(deps: CliDeps): Command {
       120,
     )
     .option('--dry-run', 'print the change without making it')
+    .option(
+      '--force',
+      'replace an existing NS record that lists other name servers (refused without it: it may point at a live zone)',
+    )
     .action(
       async (env: string, hostedZoneId: string, o: Record<string, string | number | boolean | undefined>) => {
         await delegateSubdomain(
@@ -138,6 +142,7 @@ export function buildProgram(deps: CliDeps): Command {
             ttl: o.ttl as number,
             waitSeconds: o.wait as number,
             dryRun: Boolean(o.dryRun),
+            force: Boolean(o.force),
           },
           deps,
         );

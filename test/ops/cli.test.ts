@@ -3,7 +3,14 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { Route53Client, GetHostedZoneCommand } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetHostedZoneCommand,
+  ListHostedZonesByNameCommand,
+  ListHostedZonesCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -183,6 +190,44 @@ describe('ops CLI', () => {
       );
       expect(clients.targets[0]?.target).toEqual({ region: REGION, profile: 'orcha-prod' });
     });
+  });
+
+  test('delegate-subdomain --force replaces an NS record with other name servers; without it, exit 2', async () => {
+    const sts = mockedSts();
+    const route53 = new Route53Client({ region: REGION });
+    const r53 = mockClient(route53);
+    r53.on(GetHostedZoneCommand).resolves({
+      HostedZone: { Id: 'Z1', Name: 'prod.getorcha.com.', CallerReference: 'x' },
+      DelegationSet: { NameServers: ['ns-1.awsdns-01.com'] },
+    });
+    r53.on(ListHostedZonesByNameCommand).resolves({
+      HostedZones: [{ Id: '/hostedzone/ZPARENT', Name: 'getorcha.com.', CallerReference: 'p' }],
+    });
+    r53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        {
+          Name: 'prod.getorcha.com.',
+          Type: 'NS',
+          TTL: 60,
+          ResourceRecords: [{ Value: 'ns-9.awsdns-09.com.' }],
+        },
+      ],
+    });
+    r53.on(ListHostedZonesCommand).resolves({ HostedZones: [] });
+    r53.on(ChangeResourceRecordSetsCommand).resolves({
+      ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() },
+    });
+    const clients = factory({ sts: () => sts.client, route53: () => route53 });
+    const args = ['delegate-subdomain', 'prod', 'Z1', '--profile', 'orcha-prod', '--wait', '0'];
+
+    const refused = await cli(args, clients);
+    expect(refused.code).toBe(ExitCode.Usage);
+    expect(refused.out.stderr()).toContain('Refusing to replace the NS record of prod.getorcha.com.');
+    expect(r53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+
+    const forced = await cli([...args, '--force'], clients);
+    expect(forced.code).toBe(ExitCode.Ok);
+    expect(r53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
   });
 
   test('whichOnPath finds executables only', () => {

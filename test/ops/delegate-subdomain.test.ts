@@ -3,6 +3,7 @@ import {
   GetChangeCommand,
   GetHostedZoneCommand,
   ListHostedZonesByNameCommand,
+  ListHostedZonesCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
@@ -205,22 +206,109 @@ describe('delegate-subdomain', () => {
     expect(out.stdout()).toContain('Already delegated');
   });
 
-  test('replaces an NS record with other values and says so', async () => {
-    const { mgmt, out, run } = setup();
-    mgmt.on(ListResourceRecordSetsCommand).resolves({
-      ResourceRecordSets: [
-        {
-          Name: 'prod.getorcha.com.',
-          Type: 'NS',
-          TTL: 3600,
-          ResourceRecords: [{ Value: 'ns-old.awsdns-99.com.' }],
-        },
-      ],
+  describe('an NS record that lists other name servers is not replaced without --force', () => {
+    const OTHER_NS = ['ns-7.awsdns-07.com', 'ns-700.awsdns-07.net'];
+    const STAGING_ZONE = 'Z0STAGINGZONE123456';
+    const ORIGINAL_ZONE = 'Z0ORIGINALZONE12345';
+    /** The parent's record lists OTHER_NS; the environment's account holds these zones. */
+    const withRecord = (zones: { id: string; name: string; ns: string[] }[]) => {
+      const ctx = setup();
+      ctx.mgmt.on(ListResourceRecordSetsCommand).resolves({
+        ResourceRecordSets: [
+          {
+            Name: 'prod.getorcha.com.',
+            Type: 'NS',
+            TTL: 3600,
+            ResourceRecords: OTHER_NS.map((Value) => ({ Value })),
+          },
+        ],
+      });
+      ctx.env.on(ListHostedZonesCommand).resolves({
+        HostedZones: [
+          { Id: `/hostedzone/${ZONE_ID}`, Name: 'prod.getorcha.com.', CallerReference: 'x' },
+          ...zones.map((z) => ({ Id: `/hostedzone/${z.id}`, Name: z.name, CallerReference: z.id })),
+        ],
+        IsTruncated: false,
+        MaxItems: 100,
+        Marker: '',
+      });
+      for (const z of zones) {
+        ctx.env.on(GetHostedZoneCommand, { Id: z.id }).resolves({
+          HostedZone: { Id: `/hostedzone/${z.id}`, Name: z.name, CallerReference: z.id },
+          DelegationSet: { NameServers: z.ns },
+        });
+      }
+      return ctx;
+    };
+    const refusal = {
+      exitCode: ExitCode.Usage,
+      message: expect.stringContaining(
+        'Refusing to replace the NS record of prod.getorcha.com. in getorcha.com. (Z0PARENT9876543210): it lists ns-7.awsdns-07.com. ns-700.awsdns-07.net.',
+      ),
+    };
+
+    test("the record points at another environment's zone: refused, names the zone, nothing changed", async () => {
+      const { mgmt, run } = withRecord([
+        { id: STAGING_ZONE, name: 'staging.getorcha.com.', ns: OTHER_NS },
+        { id: 'Z0UNRELATED', name: 'example.org.', ns: OTHER_NS },
+      ]);
+      const error = (await run().catch((e: unknown) => e)) as Error;
+      expect(error).toMatchObject(refusal);
+      expect(error.message).toContain(
+        `the name servers of hosted zone ${STAGING_ZONE} in account ${ACCOUNT}, environment "staging"'s zone staging.getorcha.com.`,
+      );
+      expect(error.message).toContain('rerun with --force. Nothing was changed.');
+      expect(changes(mgmt)).toHaveLength(0);
     });
-    const result = await run({ ttl: 300 });
-    expect(result.previous).toEqual(['ns-old.awsdns-99.com.']);
-    expect(changes(mgmt)[0]?.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.TTL).toBe(300);
-    expect(out.stdout()).toContain('replacing the current NS values: ns-old.awsdns-99.com.');
+
+    test('the record points at another zone of the same name (the one serving it today): refused', async () => {
+      const { mgmt, run } = withRecord([{ id: ORIGINAL_ZONE, name: 'prod.getorcha.com.', ns: OTHER_NS }]);
+      await expect(run()).rejects.toMatchObject({
+        exitCode: ExitCode.Usage,
+        message: expect.stringContaining(
+          `another hosted zone named prod.getorcha.com. (${ORIGINAL_ZONE}) in account ${ACCOUNT}, which serves the subdomain today`,
+        ),
+      });
+      expect(changes(mgmt)).toHaveLength(0);
+    });
+
+    test('a dry run stops the same way', async () => {
+      const { mgmt, run } = withRecord([]);
+      await expect(run({ dryRun: true })).rejects.toMatchObject(refusal);
+      expect(changes(mgmt)).toHaveLength(0);
+    });
+
+    test('name servers of no zone in the account: refused, and says so; listing errors do not hide the refusal', async () => {
+      const { env, mgmt, run } = withRecord([]);
+      await expect(run()).rejects.toMatchObject({
+        message: expect.stringContaining(
+          `no hosted zone of an environment in account ${ACCOUNT} (a deleted zone, or a zone in another account)`,
+        ),
+      });
+      env.on(ListHostedZonesCommand).rejects(awsError('AccessDenied', 'not authorized'));
+      await expect(run()).rejects.toMatchObject({
+        exitCode: ExitCode.Usage,
+        message: expect.stringContaining('a zone this command could not identify'),
+      });
+      expect(changes(mgmt)).toHaveLength(0);
+    });
+
+    test('--force replaces it and prints the old values', async () => {
+      const { mgmt, out, run } = withRecord([
+        { id: STAGING_ZONE, name: 'staging.getorcha.com.', ns: OTHER_NS },
+      ]);
+      const result = await run({ ttl: 300, force: true });
+      expect(result.outcome).toBe('delegated');
+      expect(result.previous).toEqual(OTHER_NS.map((n) => `${n}.`));
+      expect(changes(mgmt)[0]?.ChangeBatch?.Changes?.[0]?.ResourceRecordSet).toMatchObject({
+        Name: 'prod.getorcha.com.',
+        TTL: 300,
+        ResourceRecords: NS_FQDN_SORTED.map((Value) => ({ Value })),
+      });
+      expect(out.stdout()).toContain(
+        'replacing the current NS values (--force): ns-7.awsdns-07.com. ns-700.awsdns-07.net.',
+      );
+    });
   });
 
   test('--parent-zone-id skips the lookup by name but checks the zone is the parent', async () => {

@@ -4,10 +4,12 @@ import {
   GetHostedZoneCommand,
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
+  paginateListHostedZones,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { callerIdentity, toOpsError, verifyAccount, type AwsTarget } from '../aws';
+import { environmentNames, loadEnvironment } from '../../../lib/config/load';
 import { resolveEnvironment } from '../environment';
 import { OperationError, UsageError } from '../errors';
 import type { Output } from '../output';
@@ -27,6 +29,12 @@ export interface DelegateSubdomainOptions {
   /** TTL of the NS record in the parent zone. */
   ttl?: number;
   dryRun?: boolean;
+  /**
+   * Replace an existing NS record that lists other name servers. Without it such a record is
+   * left alone and the command stops (exit 2): it may delegate the subdomain to a zone that
+   * serves it today (another environment's, or the original deployment's).
+   */
+  force?: boolean;
   /** Seconds to wait for the change to be INSYNC; 0 does not wait. */
   waitSeconds?: number;
 }
@@ -173,11 +181,21 @@ export async function delegateSubdomain(
     return { ...result, outcome: 'already-delegated' };
   }
 
+  if (existing && !options.force) {
+    const target = await whoseNameServers(envRoute53, existing.values, zoneId, zoneName, envIdentity.account);
+    throw new UsageError(
+      `Refusing to replace the NS record of ${zoneName} in ${parentName} (${parentZoneId}): it lists ` +
+        `${existing.values.join(' ')}, the name servers of ${target}, not those of ${zoneId}. ` +
+        `Replacing it moves the subdomain to ${zoneId}; if that is intended (the old zone is gone, or ` +
+        `its records are in ${zoneId} too), rerun with --force. Nothing was changed.`,
+    );
+  }
+
   out.info(`${options.dryRun ? 'Would UPSERT' : 'UPSERT'} in ${parentName} (${parentZoneId}):`);
   out.info(`  ${zoneName} NS TTL ${ttl}`);
   for (const ns of nameServers) out.info(`    ${ns}`);
   if (existing) {
-    out.info(`  replacing the current NS values: ${existing.values.join(' ')}`);
+    out.info(`  replacing the current NS values (--force): ${existing.values.join(' ')}`);
   }
   if (options.dryRun) {
     out.info('Dry run: nothing was changed.');
@@ -276,4 +294,44 @@ async function findParentZone(
     );
   }
   return normalizeZoneId(matches[0]?.Id ?? '');
+}
+
+/**
+ * Says whose name servers `values` are, looking at the public hosted zones of the environment's
+ * account that carry an environment's zone name: another environment's zone, another zone of
+ * this environment's name (e.g. the original deployment's), or none that this account can see.
+ */
+async function whoseNameServers(
+  route53: Route53Client,
+  values: string[],
+  ownZoneId: string,
+  ownZoneName: string,
+  account: string,
+): Promise<string> {
+  const zoneOwners = new Map<string, string>();
+  for (const name of environmentNames()) {
+    try {
+      zoneOwners.set(fqdn(loadEnvironment(name).dns.zoneName), name);
+    } catch {
+      // an invalid environment has no zone to compare with
+    }
+  }
+  const wanted = values.join(' ');
+  try {
+    for await (const page of paginateListHostedZones({ client: route53 }, {})) {
+      for (const zone of page.HostedZones ?? []) {
+        const id = normalizeZoneId(zone.Id ?? '');
+        const name = fqdn(zone.Name ?? '');
+        if (id === ownZoneId || zone.Config?.PrivateZone || !zoneOwners.has(name)) continue;
+        const detail = await route53.send(new GetHostedZoneCommand({ Id: id }));
+        if (normalizeNs(detail.DelegationSet?.NameServers ?? []).join(' ') !== wanted) continue;
+        return name === ownZoneName
+          ? `another hosted zone named ${name} (${id}) in account ${account}, which serves the subdomain today (e.g. the original deployment's)`
+          : `hosted zone ${id} in account ${account}, environment "${zoneOwners.get(name)}"'s zone ${name}`;
+      }
+    }
+  } catch (err) {
+    return `a zone this command could not identify (listing the zones of account ${account} failed: ${(err as Error).message})`;
+  }
+  return `no hosted zone of an environment in account ${account} (a deleted zone, or a zone in another account)`;
 }
