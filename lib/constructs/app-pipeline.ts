@@ -403,7 +403,7 @@ export class AppPipeline extends Construct {
  * image's own stages pin it). Every phase aborts the build on failure, so nothing is pushed
  * after a failed test.
  */
-const BUILD_SPEC = {
+export const BUILD_SPEC = {
   version: '0.2',
   env: { shell: 'bash' },
   phases: {
