@@ -38,7 +38,8 @@ function credentialsFor(target: AwsTarget): Credentials | undefined {
   return base;
 }
 
-function clientConfig(target: AwsTarget): { region: string; credentials?: Credentials } {
+/** Region and credentials of an SDK client for `target`; every ops command builds its clients with it. */
+export function clientConfig(target: AwsTarget): { region: string; credentials?: Credentials } {
   const credentials = credentialsFor(target);
   return credentials ? { region: target.region, credentials } : { region: target.region };
 }

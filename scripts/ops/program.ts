@@ -7,9 +7,11 @@ import { defaultClientFactory, type ClientFactory } from './aws';
 import { delegateSubdomain, DEFAULT_NS_TTL } from './commands/delegate-subdomain';
 import { QUEUE_KINDS, redriveDlq } from './commands/redrive-dlq';
 import { session, type RunInteractive } from './commands/session';
+import { registerTakeover } from './commands/takeover-cli';
 import { updateSecrets } from './commands/update-secrets';
 import { EXIT_CODES_HELP, ExitCode, OpsError } from './errors';
 import { processOutput, type Output } from './output';
+import type { TakeoverClientFactory } from './takeover/clients';
 
 /** Everything the commands reach outside the process; tests replace it. */
 export interface CliDeps {
@@ -19,6 +21,8 @@ export interface CliDeps {
   now(): number;
   which(program: string): string | undefined;
   run: RunInteractive;
+  /** Clients of the takeover commands (default: the real ones). */
+  takeoverClients?: TakeoverClientFactory;
 }
 
 /** Finds an executable on PATH. */
@@ -95,7 +99,8 @@ export function buildProgram(deps: CliDeps): Command {
         `  npm run ops -- delegate-subdomain prod Z0123456789ABCDEFGHIJ --profile orcha-prod --management-profile orcha-management --dry-run\n` +
         `  npm run ops -- update-secrets --env prod --from-file secrets --profile orcha-prod --dry-run\n` +
         `  npm run ops -- redrive-dlq --env prod --queue ingest --profile orcha-prod\n` +
-        `  npm run ops -- session --env prod --repl --profile orcha-prod --exec`,
+        `  npm run ops -- session --env prod --repl --profile orcha-prod --exec\n` +
+        `  npm run ops -- takeover plan --env prod --profile orcha-prod`,
     );
 
   withAwsOptions(
@@ -261,6 +266,8 @@ export function buildProgram(deps: CliDeps): Command {
         );
       },
     );
+
+  registerTakeover(program, deps, { withAwsOptions, integer, envHelp });
 
   return program;
 }
