@@ -27,7 +27,7 @@ import { pipelineNames, type Naming } from '../../../lib/config/naming';
 import type { EnvironmentConfig } from '../../../lib/config/schema';
 import { toOpsError, verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
-import { OperationError } from '../errors';
+import { OperationError, OpsError } from '../errors';
 import type { Output } from '../output';
 import type { TakeoverClientFactory, TakeoverClients } from '../takeover/clients';
 import { importTemplate } from '../takeover/import-template';
@@ -104,6 +104,13 @@ async function waitFor<T>(
     if (deps.now() - start >= timeoutSeconds * 1000) throw new OperationError(stillWaiting());
     await deps.sleep(POLL_MS);
   }
+}
+
+/** Any error as an OpsError (same exit code) whose message ends with the partial-failure report. */
+function failedWith(err: unknown, what: string, report: (what: string) => string): OpsError {
+  const converted = err instanceof OpsError ? err : toOpsError(err, what);
+  if (converted.message.includes('not attempted:')) return converted;
+  return new OpsError(report(converted.message), converted.exitCode);
 }
 
 /** The name of the takeover's manual snapshot: `v1-orcha-db-takeover` for prod. */
@@ -417,8 +424,7 @@ export async function takeoverDetach(options: TakeoverOptions, deps: TakeoverDep
       out.info(`${name}: deleted.`);
       result.deleted.push(name);
     } catch (err) {
-      if (err instanceof OperationError) throw err;
-      throw toOpsError(err, report(`Deleting ${name} failed`));
+      throw failedWith(err, `Deleting ${name} failed`, report);
     }
   }
   const left = Object.entries(result.leftBehind);
@@ -593,8 +599,7 @@ export async function takeoverImport(options: TakeoverOptions, deps: TakeoverDep
         );
       }
     } catch (err) {
-      if (err instanceof OperationError) throw err;
-      throw toOpsError(err, report(`Importing into ${stack.stackName} failed`));
+      throw failedWith(err, `Importing into ${stack.stackName} failed`, report);
     }
     result.imported[stack.stackName] = rows.map((r) => r.resource.logicalId);
     out.info(`${stack.stackName}: imported ${rows.length} resource(s).`);
