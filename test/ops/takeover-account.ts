@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,7 +116,7 @@ export function physicalIdOf(resource: Pick<NamedResource, 'type' | 'physicalNam
     case 'AWS::Route53::HostedZone':
       return 'Z0ORIGINALZONE00001';
     case 'AWS::EC2::SecurityGroup':
-      return `sg-0${Buffer.from(name).toString('hex').slice(0, 16)}`;
+      return `sg-0${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
     case 'AWS::EC2::LaunchTemplate':
       return 'lt-0123456789abcdef0';
     case 'AWS::ElasticLoadBalancingV2::LoadBalancer':

@@ -155,7 +155,12 @@ export async function buildPlan(
     if (finding.owners.length > 0) return decide('KEEP', `in ${finding.owners[0]?.stackName ?? '?'}`);
     if (finding.exists === 'yes')
       return decide('CREATE', `a resource of that name is in no stack (${finding.note ?? ''})`);
-    return decide('CREATE', finding.exists === 'unknown' ? 'in no stack' : 'does not exist');
+    return decide(
+      'CREATE',
+      finding.exists === 'unknown'
+        ? 'no stack manages this name: the pipeline creates it'
+        : 'does not exist: the pipeline creates it',
+    );
   });
 
   return { config, stacks, rows, originals, retention, index };
