@@ -40,6 +40,7 @@ import { ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-rou
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { App } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildApp } from '../../lib/app';
@@ -246,6 +247,7 @@ export function mockAccount(state: AccountState, opts: { account?: string } = {}
   const logs = mk(new CloudWatchLogsClient({ region: REGION }));
   const ec2 = mk(new EC2Client({ region: REGION }));
   const cp = mk(new CodePipelineClient({ region: REGION }));
+  const ssm = mk(new SSMClient({ region: REGION }));
   const has = (type: string, name: string) => state.existing.has(`${type} ${name}`);
 
   cfn.mock.on(ListStacksCommand).callsFake(() => ({
@@ -457,6 +459,10 @@ export function mockAccount(state: AccountState, opts: { account?: string } = {}
         : [],
     };
   });
+  ssm.mock.on(DescribeDocumentCommand).callsFake((input: { Name: string }) => {
+    if (!has('AWS::SSM::Document', input.Name)) throw notFound('InvalidDocument', 'Document not found');
+    return { Document: { Name: input.Name } };
+  });
   cp.mock.on(GetPipelineStateCommand).callsFake(() => ({
     stageStates: [
       { stageName: 'Staging', inboundTransitionState: { enabled: true } },
@@ -484,6 +490,7 @@ export function mockAccount(state: AccountState, opts: { account?: string } = {}
     sqs: sqs.client,
     logs: logs.client,
     ec2: ec2.client,
+    ssm: ssm.client,
     codePipeline: cp.client,
   };
   const targets: AwsTarget[] = [];

@@ -8,6 +8,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { clientConfig, defaultClientFactory, type AwsTarget } from '../aws';
 
@@ -23,6 +24,7 @@ export interface TakeoverClients {
   sqs: SQSClient;
   logs: CloudWatchLogsClient;
   ec2: EC2Client;
+  ssm: SSMClient;
   codePipeline: CodePipelineClient;
 }
 
@@ -42,6 +44,7 @@ export const defaultTakeoverClients: TakeoverClientFactory = (target) => {
     sqs: defaultClientFactory.sqs(target),
     logs: new CloudWatchLogsClient(config),
     ec2: defaultClientFactory.ec2(target),
+    ssm: defaultClientFactory.ssm(target),
     codePipeline: new CodePipelineClient(config),
   };
 };

@@ -12,6 +12,7 @@ import { ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { DescribeDocumentCommand } from '@aws-sdk/client-ssm';
 import { toOpsError } from '../aws';
 import { OperationError } from '../errors';
 import type { TakeoverClients } from './clients';
@@ -105,6 +106,7 @@ const NOT_FOUND = new Set([
   'AWS.SimpleQueueService.NonExistentQueue',
   'NotFound',
   'NoSuchBucket',
+  'InvalidDocument',
 ]);
 
 function errName(err: unknown): string {
@@ -242,6 +244,20 @@ export async function findResource(
             owners.length === 0
               ? `launch template ${lt.LaunchTemplateId} is in no stack: delete it (aws ec2 delete-launch-template --launch-template-id ${lt.LaunchTemplateId}) before the pipeline deploys`
               : undefined,
+        };
+      }
+      case 'AWS::SSM::Document': {
+        const owners = ownersByName(index, resource.type, name);
+        if (owners.length > 0) return { exists: 'yes', owners };
+        const { Document } = await clients.ssm.send(new DescribeDocumentCommand({ Name: name }));
+        if (!Document) return absent;
+        return {
+          exists: 'yes',
+          owners,
+          // Session Manager's preferences document is account-wide and usually created by the console.
+          blocker:
+            `SSM document ${name} exists outside any stack and the pipeline creates it: delete it ` +
+            `(aws ssm delete-document --name ${name}) right before "takeover release"; the new stack writes it again`,
         };
       }
       default: {

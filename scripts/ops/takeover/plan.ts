@@ -61,6 +61,8 @@ const REPLACE_LOSES: Record<string, string> = {
   'AWS::CloudWatch::Alarm': 'alarm history',
   'AWS::CodeDeploy::Application': 'deployment history',
   'AWS::CodeDeploy::DeploymentGroup': 'deployment history',
+  'AWS::CodeConnections::Connection':
+    'the GitHub authorization: complete the new connection once (first-deploy.md, step 3)',
   'AWS::Route53::RecordSet': 'none (the pipeline writes the record again, pointing at the new load balancer)',
 };
 
