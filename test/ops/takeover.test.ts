@@ -17,10 +17,11 @@ import {
 } from '../../scripts/ops/commands/takeover';
 import { ExitCode } from '../../scripts/ops/errors';
 import { main } from '../../scripts/ops/program';
-import { STATEFUL_TYPES, type SynthesizedStack } from '../../scripts/ops/takeover/templates';
+import { STATEFUL_TYPES, namedResources, type SynthesizedStack } from '../../scripts/ops/takeover/templates';
 import { OTHER_ACCOUNT, awsError, cliDeps, factory } from './helpers';
 import {
   emptyAccount,
+  key,
   mockAccount,
   populatedAccount,
   synthProd,
@@ -196,6 +197,21 @@ describe('takeover plan', () => {
     expect(out.stdout()).toContain('data at risk: ALL of it: the database (customer data)');
     expect(out.stdout()).toContain('Customer data at risk: v1-orcha-db.');
     expect(writes()).toEqual([]);
+  });
+
+  test('an account-wide document outside any stack that the pipeline would create blocks the takeover', async () => {
+    const state = populatedAccount(stacks);
+    const documents = namedResources(stacks).filter((r) => r.type === 'AWS::SSM::Document');
+    expect(documents.length).toBeGreaterThan(0);
+    for (const d of documents) state.existing.add(key(d));
+    const { deps, out, base } = setup(state);
+    await expect(
+      takeoverPlan({ ...base, mappingsDir: join(cdkOut, 'documents') }, deps),
+    ).rejects.toMatchObject({
+      exitCode: ExitCode.Failed,
+      message: expect.stringContaining(documents[0]?.physicalName ?? '?'),
+    });
+    expect(out.stdout()).toContain(`aws ssm delete-document --name ${documents[0]?.physicalName ?? '?'}`);
   });
 
   test('wrong account: exit 3 before any read of the account', async () => {

@@ -257,7 +257,7 @@ export async function findResource(
           // Session Manager's preferences document is account-wide and usually created by the console.
           blocker:
             `SSM document ${name} exists outside any stack and the pipeline creates it: delete it ` +
-            `(aws ssm delete-document --name ${name}) right before "takeover release"; the new stack writes it again`,
+            `(aws ssm delete-document --name ${name}) before "takeover detach"; the new stack writes it again`,
         };
       }
       default: {
