@@ -66,7 +66,7 @@ beforeAll(() => {
 
 function setup(state: AccountState, opts: { account?: string } = {}) {
   const account = mockAccount(state, opts);
-  const base = { env: 'prod', profile: 'orcha-prod', cdkOut };
+  const base = { env: 'prod', profile: 'orcha-prod', cdkOut, backupDir: join(cdkOut, 'originals') };
   return { ...account, base, state };
 }
 
@@ -283,6 +283,11 @@ describe('takeover check-retain and detach', () => {
       leftBehind: { DataStack: ['PyDbSubnetGroup'], FoundationStack: ['PyVpc', 'PyVpcPrivateSubnet1'] },
     });
     expect(out.stdout()).toContain('Left behind (delete them once the database runs in the new VPC');
+    // The way back: the deleted stacks' templates are saved first.
+    const saved = JSON.parse(readFileSync(join(cdkOut, 'originals', 'DataStack.template.json'), 'utf8')) as {
+      Resources: Record<string, { DeletionPolicy?: string }>;
+    };
+    expect(saved.Resources.PyDatabase?.DeletionPolicy).toBe('Retain');
     expect(state.stacks).toEqual([]);
   });
 });

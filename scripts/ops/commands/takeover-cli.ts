@@ -21,6 +21,7 @@ interface RawOptions {
   dryRun?: boolean;
   timeout?: number;
   mappingsDir?: string;
+  backupDir?: string;
   start?: boolean;
 }
 
@@ -32,6 +33,7 @@ function options(o: RawOptions): TakeoverOptions {
     cdkOut: o.cdkOut,
     dryRun: Boolean(o.dryRun),
     timeoutSeconds: o.timeout,
+    backupDir: o.backupDir,
   };
 }
 
@@ -110,11 +112,15 @@ export function registerTakeover(
     await takeoverSnapshot(options(o), takeoverDeps());
   });
 
-  acting(step('detach', 'delete the original stacks, newest first, keeping their stateful resources')).action(
-    async (o: RawOptions) => {
+  acting(step('detach', 'delete the original stacks, newest first, keeping their stateful resources'))
+    .option(
+      '--backup-dir <dir>',
+      "where the original stacks' templates are saved first",
+      'takeover-originals',
+    )
+    .action(async (o: RawOptions) => {
       await takeoverDetach(options(o), takeoverDeps());
-    },
-  );
+    });
 
   acting(
     step('import', 'import the retained stateful resources into the new stacks, in deploy order'),

@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateChangeSetCommand,
@@ -52,6 +53,8 @@ export interface TakeoverOptions {
   dryRun?: boolean;
   /** Give up waiting for AWS after this many seconds (the operation continues in AWS). */
   timeoutSeconds?: number;
+  /** Where `detach` saves the original stacks' templates before deleting them (default `takeover-originals`). */
+  backupDir?: string;
 }
 
 export interface TakeoverDeps {
@@ -355,6 +358,15 @@ export async function takeoverDetach(options: TakeoverOptions, deps: TakeoverDep
     return result;
   }
   const cfn = clients.cloudformation;
+  // The way back: the original stacks can be re-created from these templates by importing
+  // their retained resources (runbook, "Roll back").
+  const backupDir = options.backupDir ?? 'takeover-originals';
+  mkdirSync(backupDir, { recursive: true });
+  for (const name of order) {
+    const file = join(backupDir, `${name}.template.json`);
+    writeFileSync(file, `${JSON.stringify(await deployedTemplate(cfn, name), null, 2)}\n`);
+    out.info(`Saved the template of ${name} to ${file}.`);
+  }
   for (const [i, name] of order.entries()) {
     const report = (what: string) =>
       `${what}. Deleted: ${result.deleted.join(', ') || 'none'}; not attempted: ${order.slice(i + 1).join(', ') || 'none'}. ` +
