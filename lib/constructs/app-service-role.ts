@@ -6,6 +6,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
+import { confineParameterReads } from './parameter-isolation';
 
 export interface AppServiceRoleProps {
   /** Physical name of the role (`v1-orcha-service-role`). */
@@ -85,32 +86,8 @@ export class AppServiceRole extends Construct {
       }),
     );
     // Isolation: AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on every parameter of
-    // the account, so an instance of one environment could read another's SecureStrings (staging
-    // reading /v1-orcha/*). An explicit deny wins over that allow: every parameter read outside the
-    // environment's own root is refused, except AWS's public parameters (/aws/service/…, e.g. AMI
-    // ids), which hold nothing of ours. The SSM and CloudWatch agents read no parameter here (the
-    // agent's configuration is a file written at boot).
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyOtherSettings',
-        effect: iam.Effect.DENY,
-        actions: [
-          'ssm:GetParameter',
-          'ssm:GetParameters',
-          'ssm:GetParametersByPath',
-          'ssm:GetParameterHistory',
-        ],
-        notResources: [
-          ...parameterArns,
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: 'aws/service/*',
-            account: '',
-          }),
-        ],
-      }),
-    );
+    // the account; an explicit deny keeps this environment's instances inside its own root.
+    confineParameterReads(role, parameterArns);
 
     // Secrets: the database credentials, and any other secret the app keeps under the root.
     props.databaseSecret.grantRead(role);

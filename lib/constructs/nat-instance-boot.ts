@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { acknowledge } from '../nag';
 import { substitute } from './app-instance-boot';
+import { confineParameterReads } from './parameter-isolation';
 
 /** The NAT instance's boot script template. */
 export const NAT_BOOT_SCRIPT = path.join(__dirname, '..', '..', 'assets', 'nat', 'nat-boot.sh');
@@ -73,6 +74,9 @@ export class NatInstanceBoot {
     instance.role.addManagedPolicy(
       iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
     );
+    // That policy allows reading every parameter of the account (every environment's settings);
+    // the NAT instance needs none of them.
+    confineParameterReads(instance.role, []);
     acknowledge(
       instance.role,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildStages, logicalId, resourcesOf } from '../helpers';
+import { evaluate, roleStatements } from '../support/iam-evaluation';
 
 const stages = buildStages('prod', 'staging');
 const prod = Template.fromStack(stages.prod.foundation);
@@ -27,6 +28,28 @@ describe('FoundationStack (prod)', () => {
     expect(byType('build')).toHaveLength(2);
     for (const [, p] of byType('public')) expect(p.MapPublicIpOnLaunch).toBe(true);
     for (const [, p] of byType('private')) expect(p.MapPublicIpOnLaunch).toBe(false);
+  });
+
+  test("the NAT instance's role reads no environment's settings (Session Manager's policy allows all)", () => {
+    const natRoles = resourcesOf(prod, 'AWS::IAM::Role').filter(([, p]) =>
+      JSON.stringify(p.ManagedPolicyArns ?? []).includes('AmazonSSMManagedInstanceCore'),
+    );
+    expect(natRoles).toHaveLength(1);
+    const statements = roleStatements(prod.toJSON(), natRoles[0][0], {
+      partition: 'aws',
+      region: 'eu-central-1',
+      account: '700558745280',
+    });
+    const parameter = (name: string) => `arn:aws:ssm:eu-central-1:700558745280:parameter/${name}`;
+    for (const name of ['v1-orcha/SECRET_KEY', 'v1-orcha-staging/SECRET_KEY', 'v1-orcha', 'anything']) {
+      for (const action of ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'])
+        expect([action, name, evaluate(statements, action, parameter(name))]).toEqual([
+          action,
+          name,
+          'explicit-deny',
+        ]);
+    }
+    expect(evaluate(statements, 'ssm:UpdateInstanceInformation', '*')).toBe('allow');
   });
 
   test('no NAT gateway; the only NAT is one t4g.nano instance for the migration test', () => {
