@@ -10,10 +10,11 @@ const ACCOUNT = '700558745280';
 const REGION = 'eu-central-1';
 const APP_REPOSITORY = 'getorcha/orcha';
 /**
- * The pinned Amazon Linux 2023 ARM64 image. Environments share it; staging can move ahead of
- * prod by overriding `compute.amiId` (docs/runbooks/update-ami.md).
+ * The pinned Amazon Linux 2023 ARM64 release, by name (the same in every region; the stack
+ * resolves this region's image id at deploy time). Environments share it; staging can move
+ * ahead of prod by overriding `compute.amiName` (docs/runbooks/update-ami.md).
  */
-const AL2023_ARM64_AMI = 'ami-0b5e9c7a3f1d24c86';
+const AL2023_ARM64_AMI = 'al2023-ami-2023.6.20241111.0-kernel-6.1-arm64';
 
 const prod: EnvironmentInput = {
   account: ACCOUNT,
@@ -49,7 +50,7 @@ const prod: EnvironmentInput = {
   compute: {
     instanceType: 't4g.medium',
     // Amazon Linux 2023 (kernel 6.1, arm64) in eu-central-1; move it with docs/runbooks/update-ami.md.
-    amiId: AL2023_ARM64_AMI,
+    amiName: AL2023_ARM64_AMI,
     minCapacity: 1,
     maxCapacity: 2,
     healthCheckGraceSeconds: 300,

@@ -148,10 +148,16 @@ export const environmentSchema = z
         .string()
         .regex(/^[a-z][a-z0-9-]*g[a-z]*\.[a-z0-9]+$/, 'must be a Graviton (ARM64) type such as t4g.medium'),
       /**
-       * Amazon Linux 2023 ARM64 image of the instances (and of the NAT instance), pinned: a new
-       * release of AWS's image changes nothing until this moves (docs/runbooks/update-ami.md).
+       * Amazon Linux 2023 ARM64 release of the instances (and of the NAT instance), pinned by its
+       * name and resolved to the region's image id at deploy time (lib/constructs/pinned-ami.ts):
+       * a new release of AWS's image changes nothing until this moves (docs/runbooks/update-ami.md).
        */
-      amiId: z.string().regex(/^ami-[0-9a-f]{17}$/, 'must be an AMI id such as ami-0123456789abcdef0'),
+      amiName: z
+        .string()
+        .regex(
+          /^al2023-ami-2023\.\d+\.\d{8}\.\d+-kernel-\d+\.\d+-arm64$/,
+          'must be the name of an Amazon Linux 2023 arm64 release, such as al2023-ami-2023.6.20241111.0-kernel-6.1-arm64',
+        ),
       minCapacity: z.number().int().min(0),
       /** At least minCapacity + 1: a rolling update starts the new instance before the old one leaves. */
       maxCapacity: z.number().int().min(1),

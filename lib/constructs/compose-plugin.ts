@@ -10,14 +10,18 @@ import { lambdaCode } from './esbuild-bundling';
 const MIRROR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'tool-mirror', 'index.ts');
 
 /**
- * The docker compose plugin the instances install: pinned release and its published SHA-256
- * (`docker-compose-linux-aarch64`). To move it forward, change the three values together (see
- * docs/runbooks/update-ami.md, "Tools the instances install").
+ * The docker compose plugin the instances install: pinned release and its SHA-256
+ * (`docker-compose-linux-aarch64`). The checksum is the one Docker's official `docker` image
+ * verifies for the same release in its Dockerfile (docker-library, `DOCKER_COMPOSE_VERSION=2.33.0`,
+ * `sha256sum -c`), so it is a published value, not one computed here. To move it forward, change
+ * the three values together from such a source (see docs/runbooks/update-ami.md, "Tools the
+ * instances install"); a wrong checksum fails the Compute stack update at the copy, before any
+ * instance boots.
  */
 export const COMPOSE_PLUGIN = {
-  version: 'v2.40.3',
-  url: 'https://github.com/docker/compose/releases/download/v2.40.3/docker-compose-linux-aarch64',
-  sha256: 'd26373b19e89160546d15407516cc59f453030d9bc5b43ba7faf16f7b4980137',
+  version: 'v2.33.0',
+  url: 'https://github.com/docker/compose/releases/download/v2.33.0/docker-compose-linux-aarch64',
+  sha256: '03a42a0fc0614ffc3c9ebca521cab75e02c427b68e45e3f6867d9510b9a28818',
 } as const;
 
 export interface ComposePluginProps {

@@ -69,7 +69,7 @@ export class NatInstanceBoot {
     Validations.of(instance.instance).acknowledge({
       id: 'CloudFormation-Validate::W9010',
       reason:
-        'The AMI is pinned per environment on purpose (compute.amiId): an image read from the latest SSM parameter replaces the NAT instance whenever AWS publishes one.',
+        'The AMI is pinned per environment on purpose (compute.amiName): an image read from the latest SSM parameter replaces the NAT instance whenever AWS publishes one.',
     });
     instance.role.addManagedPolicy(
       iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),

@@ -32,6 +32,8 @@ export interface ComputeStackProps extends StackProps {
   readonly ingest: QueuePair;
   readonly emailAcquire: QueuePair;
   readonly repository: ecr.IRepository;
+  /** This region's image id of the environment's pinned Amazon Linux release (FoundationStack.ami). */
+  readonly imageId: string;
   readonly database: rds.IDatabaseInstance;
   readonly databaseSecret: secretsmanager.ISecret;
   readonly applicationLogGroup: logs.ILogGroup;
@@ -181,9 +183,9 @@ export class ComputeStack extends Stack {
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateName: naming.launchTemplate,
       instanceType: new ec2.InstanceType(compute.instanceType),
-      // Pinned per environment (compute.amiId): AWS publishing an image changes nothing here;
-      // moving the pin rolls the group (docs/runbooks/update-ami.md).
-      machineImage: ec2.MachineImage.genericLinux({ [config.region]: compute.amiId }),
+      // Pinned per environment (compute.amiName, resolved by FoundationStack.ami): AWS publishing
+      // an image changes nothing here; moving the pin rolls the group (docs/runbooks/update-ami.md).
+      machineImage: ec2.MachineImage.genericLinux({ [config.region]: props.imageId }),
       userData: boot.userData,
       role: this.serviceRole,
       securityGroup: instanceSecurityGroup,

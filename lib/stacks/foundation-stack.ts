@@ -10,6 +10,7 @@ import { deployedImageTagPrefix } from '../config/app-contract';
 import type { EnvironmentConfig } from '../config/schema';
 import type { Naming } from '../config/naming';
 import { NatInstanceBoot } from '../constructs/nat-instance-boot';
+import { PinnedAmi } from '../constructs/pinned-ami';
 import { acknowledge } from '../nag';
 
 export interface FoundationStackProps extends StackProps {
@@ -47,6 +48,8 @@ export class FoundationStack extends Stack {
   public readonly codeBuildSecurityGroup: ec2.SecurityGroup;
   /** NAT instance of the `build` subnets; present only when the migration test runs here. */
   public readonly natProvider?: ec2.NatInstanceProviderV2;
+  /** The environment's pinned Amazon Linux release (compute.amiName), resolved to this region's image id. */
+  public readonly ami: PinnedAmi;
   public readonly accessLogsBucket: s3.Bucket;
   public readonly documentsBucket: s3.Bucket;
   public readonly pipelineArtifactsBucket: s3.Bucket;
@@ -70,11 +73,12 @@ export class FoundationStack extends Stack {
     // self-check, cfn-signal) on the environment's pinned image: it is replaced only when the
     // pin moves (CloudFormation starts the new one, waits for its signal, moves the route, then
     // terminates the old one).
+    this.ami = new PinnedAmi(this, 'Ami', { imageName: config.compute.amiName, logRetention: retention });
     const natBoot = buildSubnets ? new NatInstanceBoot(this) : undefined;
     if (natBoot) {
       this.natProvider = ec2.NatProvider.instanceV2({
         instanceType: new ec2.InstanceType('t4g.nano'),
-        machineImage: ec2.MachineImage.genericLinux({ [config.region]: config.compute.amiId }),
+        machineImage: this.ami.machineImage(config.region),
         userData: natBoot.userData,
         defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
         associatePublicIpAddress: true,
@@ -326,7 +330,7 @@ export class FoundationStack extends Stack {
       acknowledge(
         instance,
         'AwsSolutions-EC29',
-        'The NAT instance holds no state and CloudFormation replaces it when the pinned image (compute.amiId) moves; termination protection would make those stack updates, and removing the build subnets, fail. A replacement only delays a migration test.',
+        'The NAT instance holds no state and CloudFormation replaces it when the pinned image (compute.amiName) moves; termination protection would make those stack updates, and removing the build subnets, fail. A replacement only delays a migration test.',
       );
     }
   }

@@ -61,6 +61,7 @@ export class OrchaStage extends Stage {
       ingest: f.ingest,
       emailAcquire: f.emailAcquire,
       repository: f.repository,
+      imageId: f.ami.imageId,
       database: this.data.database,
       databaseSecret: this.data.credentials,
       applicationLogGroup: f.applicationLogGroup,

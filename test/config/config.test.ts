@@ -84,7 +84,7 @@ describe('environments', () => {
       },
       compute: {
         instanceType: 't4g.medium',
-        amiId: expect.stringMatching(/^ami-[0-9a-f]{17}$/),
+        amiName: 'al2023-ami-2023.6.20241111.0-kernel-6.1-arm64',
         minCapacity: 1,
         maxCapacity: 2,
         healthCheckGraceSeconds: 300,
@@ -153,10 +153,10 @@ describe('bad configuration fails with one message naming the field and the valu
       /compute\.maxCapacity = 1: must be at least compute\.minCapacity \+ 1 \(2\): rolling updates start the new instance before the old one leaves/,
     ],
     [
-      'AMI id',
-      'compute.amiId',
-      'latest',
-      /compute\.amiId = "latest": must be an AMI id such as ami-0123456789abcdef0/,
+      'AMI name (an id is refused: it cannot be checked offline)',
+      'compute.amiName',
+      'ami-0123456789abcdef0',
+      /compute\.amiName = "ami-0123456789abcdef0": must be the name of an Amazon Linux 2023 arm64 release, such as al2023-ami-2023\.6\.20241111\.0-kernel-6\.1-arm64/,
     ],
     [
       'one deployed image only',

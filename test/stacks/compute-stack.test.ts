@@ -177,13 +177,17 @@ describe('ComputeStack (prod): certificate and DNS', () => {
 
 describe('ComputeStack (prod): instances', () => {
   it('launches t4g.medium, the pinned Amazon Linux 2023 ARM64 image, IMDSv2 with hop limit 2, no key pair', () => {
-    const pinned = loadEnvironment('prod').compute.amiId;
-    expect(pinned).toMatch(/^ami-[0-9a-f]{17}$/);
     t.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateName: 'v1-orcha-lt',
       LaunchTemplateData: Match.objectLike({
         InstanceType: 't4g.medium',
-        ImageId: pinned,
+        // The image id the Foundation stack resolved from the pinned release name, passed whole.
+        ImageId: {
+          'Fn::GetStackOutput': Match.objectLike({
+            StackName: 'v1-orcha-foundation',
+            OutputName: Match.stringLikeRegexp('AmiLookup.*Images0ImageId'),
+          }),
+        },
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
         KeyName: Match.absent(),
         Monitoring: { Enabled: true },
@@ -402,10 +406,10 @@ describe('ComputeStack (prod): the pinned compose plugin and the first deploymen
     expect(Object.values(copies)).toHaveLength(1);
     const [id, copy] = Object.entries(copies)[0]! as [string, { Properties: Record<string, unknown> }];
     expect(copy.Properties).toMatchObject({
-      Url: 'https://github.com/docker/compose/releases/download/v2.40.3/docker-compose-linux-aarch64',
-      Sha256: 'd26373b19e89160546d15407516cc59f453030d9bc5b43ba7faf16f7b4980137',
+      Url: 'https://github.com/docker/compose/releases/download/v2.33.0/docker-compose-linux-aarch64',
+      Sha256: '03a42a0fc0614ffc3c9ebca521cab75e02c427b68e45e3f6867d9510b9a28818',
       Bucket: 'v1-orcha-pipeline-artifacts-700558745280',
-      Key: 'tools/docker-compose/v2.40.3/docker-compose-linux-aarch64',
+      Key: 'tools/docker-compose/v2.33.0/docker-compose-linux-aarch64',
     });
     const [asg] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup')) as {
       DependsOn?: string[];
@@ -423,7 +427,7 @@ describe('ComputeStack (prod): the pinned compose plugin and the first deploymen
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:PutObject'],
         Resource:
-          'arn:aws:s3:::v1-orcha-pipeline-artifacts-700558745280/tools/docker-compose/v2.40.3/docker-compose-linux-aarch64',
+          'arn:aws:s3:::v1-orcha-pipeline-artifacts-700558745280/tools/docker-compose/v2.33.0/docker-compose-linux-aarch64',
       },
     ]);
   });
@@ -473,7 +477,7 @@ describe('ComputeStack (prod): Session Manager and user data', () => {
     expect(ud).toContain('/usr/local/lib/docker/cli-plugins/docker-compose');
     // The compose plugin from the environment's artifacts bucket, never from GitHub at launch.
     expect(ud).toContain(
-      "readonly COMPOSE_SOURCE='s3://v1-orcha-pipeline-artifacts-700558745280/tools/docker-compose/v2.40.3/docker-compose-linux-aarch64'",
+      "readonly COMPOSE_SOURCE='s3://v1-orcha-pipeline-artifacts-700558745280/tools/docker-compose/v2.33.0/docker-compose-linux-aarch64'",
     );
     expect(ud).not.toContain('github.com');
     expect(ud).toContain('sha256sum --check --strict');
