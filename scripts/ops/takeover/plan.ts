@@ -278,7 +278,7 @@ export function renderPlan(plan: TakeoverPlan, out: Output, source: string): voi
   );
   if (plan.originals.length > 0) {
     out.info(
-      'Expected downtime: the application is down from "takeover detach" (after the final snapshot) until the ' +
+      'Expected downtime: the application is down from its stop before the snapshot (runbook step 5) until the ' +
         'pipeline has deployed the Compute stack and the application pipeline has deployed the app: about 60-90 minutes ' +
         '(docs/runbooks/takeover.md, "Maintenance window").',
     );
