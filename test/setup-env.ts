@@ -20,3 +20,12 @@ process.env.CDK_CONTEXT_JSON = JSON.stringify({ ...cdkJson.context, ...cdkContex
 
 // Lambda handlers log through Powertools (JSON lines to stdout); tests assert on behaviour.
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+// The CDK writes `Bundling asset <path>...` to stderr on every bundling, with no switch to turn it
+// off; in a test run that is one line per asset per synth per file. Drop exactly those lines.
+const BUNDLING_NOTICE = /^Bundling asset \S+\.\.\.\r?\n$/;
+const writeStderr = process.stderr.write.bind(process.stderr) as (...args: unknown[]) => boolean;
+process.stderr.write = ((chunk: unknown, ...rest: unknown[]): boolean =>
+  typeof chunk === 'string' && BUNDLING_NOTICE.test(chunk)
+    ? true
+    : writeStderr(chunk, ...rest)) as typeof process.stderr.write;

@@ -4,13 +4,14 @@ import { buildSync, version as esbuildVersion, type BuildOptions } from 'esbuild
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { ESBUILD_NODE_TARGET } from '../config/toolchain';
 
 export interface EsbuildBundleProps {
   /** The TypeScript entry point. */
   readonly entry: string;
   /** File name of the bundle in the asset. @default 'index.js' */
   readonly outfile?: string;
-  /** esbuild target, e.g. `node24` (Lambda) or `node20` (CodeBuild). */
+  /** esbuild target, e.g. `node24`: {@link ESBUILD_NODE_TARGET} for everything the cloud runs. */
   readonly target: string;
   /** Modules left out of the bundle (provided by the runtime, or optional natives). */
   readonly external?: string[];
@@ -57,7 +58,7 @@ const LAMBDA_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
 export function lambdaCode(entry: string): lambda.Code {
   return lambda.Code.fromAsset(path.dirname(entry), {
     assetHashType: AssetHashType.OUTPUT,
-    bundling: esbuildBundling({ entry, target: 'node24', external: LAMBDA_EXTERNALS }),
+    bundling: esbuildBundling({ entry, target: ESBUILD_NODE_TARGET, external: LAMBDA_EXTERNALS }),
   });
 }
 

@@ -15,6 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, type IConstruct } from 'constructs';
 import { pipelineNames, type Naming } from '../config/naming';
+import { CODEBUILD_NODEJS_RUNTIME, ESBUILD_NODE_TARGET, LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import type { EnvironmentConfig } from '../config/schema';
 import { acknowledge } from '../nag';
 import { esbuildBundling, lambdaCode } from './esbuild-bundling';
@@ -113,7 +114,7 @@ export class MigrationTest extends Construct {
       bundling: esbuildBundling({
         entry: path.join(RUNNER_DIR, 'main.ts'),
         outfile: 'runner.js',
-        target: 'node20',
+        target: ESBUILD_NODE_TARGET,
         external: ['pg-native', 'pg-cloudflare'],
       }),
     });
@@ -172,7 +173,7 @@ export class MigrationTest extends Construct {
           'exported-variables': ['MIGRATION_EXIT_CODE', 'MIGRATION_SUMMARY'],
         },
         phases: {
-          install: { 'runtime-versions': { nodejs: 20 } },
+          install: { 'runtime-versions': { nodejs: CODEBUILD_NODEJS_RUNTIME } },
           pre_build: {
             commands: [`curl -fsSL --retry 3 -o /tmp/rds-ca.pem ${RDS_CA_BUNDLE_URL}`],
           },
@@ -284,8 +285,8 @@ export class MigrationTest extends Construct {
       description: `Deletes ${prefix}* instances tagged Purpose=${PURPOSE} after their ExpiresAt tag`,
       code: lambdaCode(JANITOR_ENTRY),
       handler: 'index.handler',
-      // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
-      runtime: lambda.Runtime.NODEJS_24_X,
+      // Named, not NODEJS_LATEST: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
+      runtime: LAMBDA_NODEJS_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.minutes(2),

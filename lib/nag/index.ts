@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { App, Aspects, Stack, Stage, Validations, type PolicyViolation } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, WriteNagSuppressionsToCloudFormationAspect } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { ConfigError } from '../config/load';
 import { EVALUATION_DIR } from './evaluation';
 import { NagPackPlugin } from './plugin';
 
@@ -53,14 +54,14 @@ function stagesIn(scope: IConstruct): Stage[] {
 }
 
 /**
- * Parses the extra-pack switch (`-c compliancePacks=nist,hipaa,pci`, or `all`). Throws on an
- * unknown name so that a typo does not silently run nothing.
+ * Parses the extra-pack switch (`-c compliancePacks=nist,hipaa,pci`, or `all`). Throws a
+ * {@link ConfigError} on an unknown name so that a typo does not silently run nothing.
  */
 export function extraPacksFromContext(app: App): ExtraPack[] {
   const raw: unknown = app.node.tryGetContext(COMPLIANCE_PACKS_CONTEXT);
   if (raw === undefined || raw === null || raw === '') return [];
   if (typeof raw !== 'string') {
-    throw new Error(
+    throw new ConfigError(
       `Context ${COMPLIANCE_PACKS_CONTEXT} must be a comma-separated string, got ${typeof raw}`,
     );
   }
@@ -71,8 +72,8 @@ export function extraPacksFromContext(app: App): ExtraPack[] {
   if (names.length === 1 && names[0] === 'all') return [...EXTRA_PACKS];
   for (const name of names) {
     if (!(EXTRA_PACKS as readonly string[]).includes(name)) {
-      throw new Error(
-        `Unknown compliance pack '${name}' in context ${COMPLIANCE_PACKS_CONTEXT}; use ${EXTRA_PACKS.join(', ')} or all`,
+      throw new ConfigError(
+        `Unknown compliance pack '${name}' in -c ${COMPLIANCE_PACKS_CONTEXT}=${raw}: use ${EXTRA_PACKS.join(', ')} or all`,
       );
     }
   }

@@ -138,36 +138,4 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
       'groups; report groups carry build metadata only, in this account and region.',
   );
   ackS3(fileRole, 'The asset-publishing role', bucket, false);
-
-  // The IAM-broadening check (ConfirmPermissionsBroadening): `cdk diff --security-only` plus auto-approval.
-  const check = child(pipeline, 'PipelinesSecurityCheck/CDKSecurityCheck/Role') as iam.IRole;
-  const autoApprove = child(pipeline, 'PipelinesSecurityCheck/CDKPipelinesAutoApprove') as IConstruct;
-  acknowledge(
-    check,
-    'AwsSolutions-IAM5[Resource::*]',
-    'sts:AssumeRole on * lets `cdk diff --security-only` assume the bootstrap deploy role of each target account ' +
-      '(conditioned on iam:ResourceTag/aws-cdk:bootstrap-role = deploy); the accounts differ per stage and the ' +
-      'check only reads templates.',
-  );
-  acknowledge(
-    check,
-    `AwsSolutions-IAM5[Resource::${logicalRef(autoApprove).replace('>', '.Arn>')}:*]`,
-    'Invoking any version or alias of the auto-approve function of the same construct (function ARN + :*), which ' +
-      'approves the broadening check when no IAM change is found.',
-  );
-  const autoApproveRole = child(autoApprove, 'ServiceRole') as iam.IRole;
-  acknowledge(
-    autoApproveRole,
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    'CDK Pipelines creates this auto-approve function with the AWS basic execution policy, which allows ' +
-      'creating and writing any log group of the account (it writes only /aws/lambda/<function>); the construct ' +
-      'offers no way to pass a role. Revisit when CDK Pipelines accepts one.',
-  );
-  acknowledge(
-    autoApproveRole,
-    'AwsSolutions-IAM5[Resource::*]',
-    'codepipeline:GetPipelineState and PutApprovalResult on * are conditioned on aws:ResourceTag/SECURITY_CHECK = ' +
-      'ALLOW_APPROVE, a tag CDK Pipelines puts on this pipeline only; the function learns the pipeline name from its ' +
-      'event at run time.',
-  );
 }

@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { lambdaCode } from '../constructs/esbuild-bundling';
+import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import * as path from 'node:path';
 
 export interface PipelineNotificationsProps {
@@ -58,8 +59,8 @@ export class PipelineNotifications extends Construct {
       role,
       code: lambdaCode(path.join(__dirname, '..', '..', 'lambda', 'pipeline-notifier', 'index.ts')),
       handler: 'index.handler',
-      // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
-      runtime: lambda.Runtime.NODEJS_24_X,
+      // Named, not NODEJS_LATEST: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
+      runtime: LAMBDA_NODEJS_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),

