@@ -219,21 +219,35 @@ describe('infrastructure pipeline', () => {
       ([, p]) => p.TopicName === 'v1-orcha-infra-pipeline-events',
     )![0];
     const check = stage('Prod').Actions.find((a) => a.Name === 'Prod-PermissionsCheck')!;
-    const env = JSON.stringify(check.Configuration?.EnvironmentVariables);
+    const projectRef = JSON.stringify(check.Configuration?.ProjectName);
+    const project = projects.find(([id]) => projectRef.includes(`"${id}"`))![1];
+    const env = JSON.stringify(
+      (project.Environment as { EnvironmentVariables: unknown }).EnvironmentVariables,
+    );
     expect(env).toContain(topicId);
-    expect(env).toContain('{"name":"STAGE_PATH","type":"PLAINTEXT","value":"Prod"}');
-    const spec = buildSpecOf(check);
-    expect(spec).toContain(`npm install -g aws-cdk@${cdkCliVersion()}`);
-    expect(spec).toContain('cdk diff -a . --security-only --fail-on broadening --method template \\"$STAGE_PATH/*\\"');
-    expect(spec).toContain('aws sns publish --topic-arn');
+    expect(env).toContain('{"Name":"STAGE_PATH","Type":"PLAINTEXT","Value":"Prod"}');
+    const spec = JSON.parse(JSON.parse(buildSpecOf(check)) as string) as {
+      phases: { install: { commands: string[] }; build: { commands: string[] } };
+    };
+    expect(spec.phases.install.commands).toEqual([`npm install -g aws-cdk@${cdkCliVersion()}`]);
+    const [command] = spec.phases.build.commands;
+    expect(command).toContain(
+      'if cdk diff -a . --security-only --fail-on broadening --method template "$STAGE_PATH/*"; then',
+    );
+    expect(command).toMatch(/else export PERMISSIONS_CHECK=.*; aws sns publish --topic-arn "\$TOPIC_ARN"/);
     // CDK Pipelines' own check (unpinned `npm install -g aws-cdk`, auto-approve function) is gone.
     expect(JSON.stringify(template.toJSON())).not.toMatch(/SecurityCheck|AutoApprove/);
     const approve = stage('Prod').Actions.find((a) => a.Name === 'Prod-Approve')!;
-    expect(approve.Configuration?.CustomData).toMatch(/IAM check: #\{[\w-]+\.PERMISSIONS_CHECK\}$/);
-    expect(check.Namespace).toBeDefined();
+    const variable = /IAM check: #\{([^}]+)\.PERMISSIONS_CHECK\}$/.exec(
+      String(approve.Configuration?.CustomData),
+    );
+    expect(variable).not.toBeNull();
+    expect(check.Namespace).toBe(variable![1]);
     // It may assume exactly the prod account's CDK deploy and lookup roles.
     const role = JSON.stringify(
-      resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('PipelineProdPermissionsCheck')),
+      resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) =>
+        id.startsWith('PipelineProdPermissionsCheck'),
+      ),
     );
     expect(role).toContain('role/cdk-hnb659fds-deploy-role-700558745280-eu-central-1');
     expect(role).toContain('role/cdk-hnb659fds-lookup-role-700558745280-eu-central-1');
