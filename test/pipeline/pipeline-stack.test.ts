@@ -246,7 +246,7 @@ describe('infrastructure pipeline', () => {
     // It may assume exactly the prod account's CDK deploy and lookup roles.
     const role = JSON.stringify(
       resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) =>
-        id.startsWith('PipelineProdPermissionsCheck'),
+        id.startsWith('PipelineProdProdPermissionsCheck'),
       ),
     );
     expect(role).toContain('role/cdk-hnb659fds-deploy-role-700558745280-eu-central-1');
