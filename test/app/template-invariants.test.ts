@@ -1,6 +1,15 @@
 import { App } from 'aws-cdk-lib';
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { buildApp } from '../../lib/app';
+import {
+  CODEBUILD_NODEJS_RUNTIME,
+  ESBUILD_NODE_TARGET,
+  LAMBDA_NODEJS_RUNTIME,
+  NODE_MAJOR,
+} from '../../lib/config/toolchain';
+import { buildSpecsOf, commandsOf, unpinnedToolsOf } from './buildspecs';
 
 /**
  * Invariants over every template of the whole app (the pipeline stack and every stage's stacks),
@@ -8,7 +17,8 @@ import { buildApp } from '../../lib/app';
  */
 const app = new App();
 const built = buildApp(app);
-const stacks: CloudFormationStackArtifact[] = app.synth().stacksRecursively;
+const assembly = app.synth();
+const stacks: CloudFormationStackArtifact[] = assembly.stacksRecursively;
 
 type Json = unknown;
 interface Resource {
@@ -112,5 +122,95 @@ describe('GitHub connections', () => {
       .filter(({ doc }) => grants(doc, legacy).some((resource) => !grants(doc, current).includes(resource)))
       .map(({ where }) => where);
     expect(missing).toEqual([]);
+  });
+});
+
+// --- Tools the pipeline installs, and the Node.js they run on (issue 9, item 4) ---
+const ROOT = path.join(__dirname, '..', '..');
+const specs = buildSpecsOf(assembly.directory);
+
+describe('every buildspec of the synthesized app', () => {
+  test('the app has the buildspecs this checks (pipeline steps, asset publishing, app build, migration test)', () => {
+    expect(specs.length).toBeGreaterThanOrEqual(10);
+    expect(specs.some((s) => s.where.startsWith('buildspec-'))).toBe(true);
+    expect(specs.some((s) => s.where.includes('Ops'))).toBe(true);
+  });
+
+  test('installs no tool without an exact version', () => {
+    const problems = specs.flatMap((s) => unpinnedToolsOf(s.spec).map((p) => `${s.where}: ${p}`));
+    expect(problems).toEqual([]);
+  });
+
+  test(`every runtime-versions.nodejs is the version of record (${CODEBUILD_NODEJS_RUNTIME})`, () => {
+    const declared = specs.flatMap((s) =>
+      Object.values(s.spec.phases ?? {})
+        .map((p) => p['runtime-versions']?.nodejs)
+        .filter((v) => v !== undefined)
+        .map((v) => `${s.where}: ${String(v)}`),
+    );
+    expect(declared.length).toBeGreaterThan(0);
+    expect(declared.filter((d) => !d.endsWith(`: ${CODEBUILD_NODEJS_RUNTIME}`))).toEqual([]);
+  });
+
+  test('every buildspec that runs Node.js declares the runtime (never the image default)', () => {
+    const usesNode = (c: string) => /(^|[\s;&|(])(node|npm|npx|cdk|cdk-assets)\s/.test(c);
+    const undeclared = specs
+      .filter((s) => commandsOf(s.spec).some(usesNode))
+      .filter(
+        (s) => !Object.values(s.spec.phases ?? {}).some((p) => p['runtime-versions']?.nodejs !== undefined),
+      )
+      .map((s) => s.where);
+    expect(undeclared).toEqual([]);
+  });
+});
+
+describe('Node.js version of record', () => {
+  test(`every Node.js Lambda function runs ${LAMBDA_NODEJS_RUNTIME.name}`, () => {
+    const runtimes = stacks
+      .map((st) => st.templateFullPath)
+      .flatMap((file) => {
+        const t = JSON.parse(readFileSync(file, 'utf8')) as {
+          Resources?: Record<string, { Type: string; Properties?: { Runtime?: unknown } }>;
+        };
+        return Object.entries(t.Resources ?? {})
+          .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+          .map(([id, r]) => `${path.basename(file)}:${id}=${JSON.stringify(r.Properties?.Runtime)}`);
+      });
+    expect(runtimes.length).toBeGreaterThan(0);
+    expect(runtimes.filter((r) => !r.endsWith(`="${LAMBDA_NODEJS_RUNTIME.name}"`))).toEqual([]);
+  });
+
+  test('toolchain.ts derives every value from one major', () => {
+    expect(LAMBDA_NODEJS_RUNTIME.name).toBe(`nodejs${NODE_MAJOR}.x`);
+    expect(CODEBUILD_NODEJS_RUNTIME).toBe(String(NODE_MAJOR));
+    expect(ESBUILD_NODE_TARGET).toBe(`node${NODE_MAJOR}`);
+  });
+
+  test('.nvmrc names the version of record; package.json engines admits it', () => {
+    expect(readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim()).toBe(String(NODE_MAJOR));
+    const engines = (
+      JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }
+    ).engines.node;
+    // A lower bound only (development machines may run an older LTS), at or below the version of record.
+    const match = /^>=(\d+)(\.\d+){0,2}$/.exec(engines);
+    expect(match).not.toBeNull();
+    expect(Number(match![1])).toBeLessThanOrEqual(NODE_MAJOR);
+  });
+
+  test('no esbuild target or CodeBuild runtime elsewhere in lib/ names another Node.js', () => {
+    const files = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(path.join(d, e.name)) : e.name.endsWith('.ts') ? [path.join(d, e.name)] : [],
+      );
+    const stray = files(path.join(ROOT, 'lib'))
+      .filter((f) => !f.endsWith(path.join('config', 'toolchain.ts')))
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .map((line, i) => [line, i + 1] as const)
+          .filter(([line]) => /NODEJS_\d+_X|target: '(node\d+)'|nodejs: ['"]?\d+/.test(line))
+          .map(([line, n]) => `${path.relative(ROOT, f)}:${n}: ${line.trim()}`),
+      );
+    expect(stray).toEqual([]);
   });
 });
