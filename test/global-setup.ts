@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NODE_MAJOR } from '../lib/config/toolchain';
@@ -12,6 +12,9 @@ import { NODE_MAJOR } from '../lib/config/toolchain';
 export default function globalSetup(): void {
   const systemTmp = os.tmpdir();
   const runTmp = mkdtempSync(path.join(systemTmp, 'orcha-jest-'));
+  // The same permissions as the system temp dir: the tests' PostgreSQL, run as another user when
+  // the tests run as root, must be able to traverse it.
+  chmodSync(runTmp, 0o1777);
   process.env.ORCHA_JEST_TMPDIR = runTmp;
   process.env.TMPDIR = runTmp;
   process.env.TMP = runTmp;
