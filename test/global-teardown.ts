@@ -4,7 +4,9 @@ import { readdirSync, rmSync } from 'node:fs';
 export default function globalTeardown(): void {
   const runTmp = process.env.ORCHA_JEST_TMPDIR;
   if (!runTmp) throw new Error('ORCHA_JEST_TMPDIR is not set: test/global-setup.ts did not run');
-  const left = readdirSync(runTmp);
+  // tsx keeps its compile cache in <tmp>/tsx-<uid>: a tool's cache, not a test's leftover (it goes
+  // with the run's directory).
+  const left = readdirSync(runTmp).filter((name) => !/^tsx-\d+$/.test(name));
   rmSync(runTmp, { recursive: true, force: true });
   if (left.length > 0) {
     throw new Error(

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { environments, pipeline } from '../../lib/config/environments';
@@ -264,6 +264,7 @@ describe('bad configuration fails with one message naming the field and the valu
     );
     expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);
     expect(readdirSync(out)).toEqual([]);
+    rmSync(out, { recursive: true });
   });
 });
 

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { stageId } from '../../lib/app';
@@ -15,8 +15,13 @@ import { registerNag } from '../../lib/nag';
  * audit the pipeline stack and the stacks of the stages deployed by the pipeline. One
  * deliberately non-compliant bucket in each must both be reported, and fail the synth.
  */
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 test('one registration on the App audits the pipeline stack and every stage inside the pipeline', () => {
-  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'orcha-nag-')) });
+  const outdir = mkdtempSync(path.join(tmpdir(), 'orcha-nag-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir });
   // The stages of lib/app.ts, wired the same way; the planted bucket must be in prod before
   // the pipeline adds the stage (CDK Pipelines synthesizes a stage when it is added).
   const dev = new OrchaStage(app, stageId('dev'), { config: loadEnvironment('dev') });

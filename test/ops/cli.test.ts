@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
@@ -240,6 +240,7 @@ describe('ops CLI', () => {
     expect(whichOnPath('session-manager-plugin', path)).toBe(join(dir, 'session-manager-plugin'));
     expect(whichOnPath('not-executable', path)).toBeUndefined();
     expect(whichOnPath('missing', path)).toBeUndefined();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('the real entry point: --help exits 0 and an unknown environment exits 2, offline', () => {

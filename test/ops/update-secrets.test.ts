@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetParametersCommand, PutParameterCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
@@ -28,6 +28,7 @@ const OLD_DB_URL = 'postgres://orcha:OLD-SECRET-value-77@db.internal:5432/orcha'
 const ALL_SECRETS = [DB_URL, API_KEY, SMTP_PASSWORD, UNICODE, OLD_DB_URL];
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-secrets-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileCount = 0;
 function secretsFile(content: string): string {
   const file = join(dir, `secrets-${++fileCount}`);
