@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { lambdaCode } from './esbuild-bundling';
 
 const MIRROR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'tool-mirror', 'index.ts');
@@ -88,7 +89,7 @@ export class ComposePlugin extends Construct {
       description: 'Custom::ToolMirror: copies a pinned release (URL + SHA-256) into S3 at deploy time',
       code: lambdaCode(MIRROR_ENTRY),
       handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: LAMBDA_NODEJS_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.minutes(3),
