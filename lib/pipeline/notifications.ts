@@ -78,9 +78,9 @@ export class PipelineNotifications extends Construct {
   /**
    * Notifies on the pipeline's execution start, success and failure, and when one of
    * `manualApprovals` (action names) waits for a person. Approval actions that approve
-   * themselves (CDK Pipelines' permissions-broadening check confirms itself when nothing
-   * broadens, and notifies on its own when something does) are left out, so that an
-   * "approval waiting" mail always means someone has to act.
+   * themselves (such as CDK Pipelines' permissions-broadening check, which confirms itself when
+   * nothing broadens) are left out, so that an "approval waiting" mail always means someone has
+   * to act.
    */
   public watch(pipeline: codepipeline.IPipeline, manualApprovals: readonly string[]): void {
     const target = new targets.LambdaFunction(this.notifier, { retryAttempts: 2 });
