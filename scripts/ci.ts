@@ -80,6 +80,8 @@ export function main(): number {
   }
   const reportsDir = process.env.CI_REPORTS_DIR || 'reports';
   mkdirSync(reportsDir, { recursive: true });
+  // A result file of an earlier run must not be read as this run's.
+  rmSync(path.join(reportsDir, 'jest.json'), { force: true });
   rmSync('cdk.out.dev', { recursive: true, force: true });
 
   for (const step of ciSteps(reportsDir)) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateChangeSetCommand,
@@ -63,6 +63,7 @@ let stacks: SynthesizedStack[];
 beforeAll(() => {
   ({ cdkOut, stacks } = synthProd());
 });
+afterAll(() => rmSync(cdkOut, { recursive: true, force: true }));
 
 function setup(state: AccountState, opts: { account?: string } = {}) {
   const account = mockAccount(state, opts);
