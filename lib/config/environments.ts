@@ -39,7 +39,7 @@ const prod: EnvironmentInput = {
   ecr: { maxImageCount: 5, deployedImageCount: 5 },
   database: {
     instanceClass: 'db.t4g.medium',
-    engineVersion: '18.1',
+    engineVersion: '18',
     allocatedStorageGiB: 30,
     maxAllocatedStorageGiB: 100,
     multiAz: false,
@@ -66,7 +66,6 @@ const prod: EnvironmentInput = {
   },
   migrationTest: {
     enabled: true,
-    instanceClass: 'db.t4g.micro',
     imageTag: 'latest',
     command: ['migrate'],
     timeoutMinutes: 90,

@@ -131,8 +131,16 @@ export const environmentSchema = z
       instanceClass: z
         .string()
         .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.medium'),
-      /** PostgreSQL full version, e.g. 18.1. */
-      engineVersion: z.string().regex(/^\d+\.\d+$/, 'must be a PostgreSQL version such as 18.1'),
+      /**
+       * PostgreSQL major version, e.g. 18. RDS applies minor versions itself in the maintenance
+       * window (docs/runbooks/database-engine.md); a major upgrade is a deliberate change here.
+       */
+      engineVersion: z
+        .string()
+        .regex(
+          /^\d+$/,
+          'must be a PostgreSQL major version such as 18 (RDS applies minor versions in the maintenance window; see docs/runbooks/database-engine.md)',
+        ),
       allocatedStorageGiB: z.number().int().min(20, 'must be at least 20 GiB for gp3').max(65536),
       maxAllocatedStorageGiB: z.number().int().max(65536),
       multiAz: z.boolean(),
@@ -204,10 +212,15 @@ export const environmentSchema = z
     migrationTest: z.strictObject({
       /** Run the migration test before deploying this environment. */
       enabled: z.boolean(),
-      /** Class of the temporary instance restored from the snapshot. */
+      /**
+       * Class of the temporary instance restored from the snapshot. It must support the
+       * database's engine version; omitted, it is `database.instanceClass`, which does by
+       * definition (the snapshot comes from an instance of that class).
+       */
       instanceClass: z
         .string()
-        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.micro'),
+        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.medium')
+        .optional(),
       /** Image tag of the application image that runs the migrations. */
       imageTag: z.string().min(1, 'must not be empty'),
       /** Arguments given to the application image to run its migrations. */

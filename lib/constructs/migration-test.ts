@@ -155,7 +155,7 @@ export class MigrationTest extends Construct {
         TEMP_INSTANCE_PREFIX: env(prefix),
         DB_SUBNET_GROUP_NAME: env(props.subnetGroup.subnetGroupName),
         DB_SECURITY_GROUP_IDS: env(props.databaseSecurityGroup.securityGroupId),
-        TEMP_INSTANCE_CLASS: env(settings.instanceClass),
+        TEMP_INSTANCE_CLASS: env(settings.instanceClass ?? config.database.instanceClass),
         TIMEOUT_MINUTES: env(String(settings.timeoutMinutes)),
         INSTANCE_TTL_HOURS: env(String(settings.instanceTtlHours)),
         MIGRATION_IMAGE: env(repositoryUriOf(props.repository)),

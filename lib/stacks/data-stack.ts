@@ -65,11 +65,13 @@ export class DataStack extends Stack {
         }),
     );
 
-    const [major] = db.engineVersion.split('.');
     this.database = new rds.DatabaseInstance(this, 'Database', {
       instanceIdentifier: naming.dbInstance,
       engine: rds.DatabaseInstanceEngine.postgres({
-        version: rds.PostgresEngineVersion.of(db.engineVersion, major),
+        // The major version only: RDS creates the instance at the default minor version of that
+        // major and keeps it current (autoMinorVersionUpgrade), so the template never names a
+        // minor version that RDS deprecates or that is lower than the running one.
+        version: rds.PostgresEngineVersion.of(db.engineVersion, db.engineVersion),
       }),
       instanceType: new ec2.InstanceType(db.instanceClass.replace(/^db\./, '')),
       credentials: rds.Credentials.fromSecret(this.credentials),
@@ -85,9 +87,10 @@ export class DataStack extends Stack {
       storageEncrypted: true,
       backupRetention: Duration.days(db.backupRetentionDays),
       deletionProtection: db.deletionProtection,
-      // The engine version is pinned in configuration; a silent minor upgrade would make
-      // the template and the database disagree.
-      autoMinorVersionUpgrade: false,
+      // Minor versions are applied by RDS in the maintenance window below (runbook:
+      // docs/runbooks/database-engine.md). Off, RDS would still force them at the end of a minor
+      // version's support, at a time of its choosing.
+      autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       // Into the log groups above, which set the retention. (`cloudwatchLogsRetention` would add
       // a LogRetention custom resource: a Lambda function with a role on "*".)

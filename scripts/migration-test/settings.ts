@@ -14,7 +14,7 @@ import { temporaryInstanceId } from './identifier';
  * | `CODEBUILD_BUILD_ID` | no | build id (set by CodeBuild); default `local-<epoch ms>`; sanitised into the instance id |
  * | `DB_SUBNET_GROUP_NAME` | yes | DB subnet group of the temporary instance (the source's, private subnets) |
  * | `DB_SECURITY_GROUP_IDS` | yes | comma-separated VPC security group ids of the temporary instance (`v1-orcha-rds-sg`) |
- * | `TEMP_INSTANCE_CLASS` | no | class of the temporary instance; default `db.t4g.micro` |
+ * | `TEMP_INSTANCE_CLASS` | yes | class of the temporary instance; one that supports the snapshot's engine version (the source's class does) |
  * | `TIMEOUT_MINUTES` | no | deadline of the whole test, restore included; default 90 |
  * | `INSTANCE_TTL_HOURS` | no | `ExpiresAt` tag = now + this; the janitor deletes after it; default 3 |
  * | `MIGRATION_IMAGE` | yes | image (repository URI) that runs the migrations |
@@ -76,8 +76,7 @@ const envSchema = z.object({
     ),
   TEMP_INSTANCE_CLASS: z
     .string()
-    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.micro')
-    .default('db.t4g.micro'),
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.medium'),
   TIMEOUT_MINUTES: intFrom(5, 480).default(90),
   INSTANCE_TTL_HOURS: intFrom(1, 48).default(3),
   MIGRATION_IMAGE: z

@@ -75,7 +75,7 @@ describe('environments', () => {
       ecr: { maxImageCount: 5, deployedImageCount: 5 },
       database: {
         instanceClass: 'db.t4g.medium',
-        engineVersion: '18.1',
+        engineVersion: '18',
         allocatedStorageGiB: 30,
         maxAllocatedStorageGiB: 100,
         multiAz: false,
@@ -196,6 +196,12 @@ describe('bad configuration fails with one message naming the field and the valu
       /availabilityZones = \["eu-central-1a"\]: must list at least two/,
     ],
     ['missing field', 'database.instanceClass', undefined, /database\.instanceClass = \(missing\)/],
+    [
+      'a minor engine version (RDS applies minors itself)',
+      'database.engineVersion',
+      '18.1',
+      /database\.engineVersion = "18\.1": must be a PostgreSQL major version such as 18 \(RDS applies minor versions in the maintenance window/,
+    ],
     ['negative budget', 'monitoring.monthlyBudgetUsd', -5, /monitoring\.monthlyBudgetUsd = -5/],
     [
       'roadmap switch turned on',

@@ -144,7 +144,7 @@ test('the project passes the runner its settings and runs the bundled runner', (
     DB_SECURITY_GROUP_IDS: {
       'Fn::GetAtt': [stack.getLogicalId(rdsSg.node.defaultChild as never), 'GroupId'],
     },
-    TEMP_INSTANCE_CLASS: 'db.t4g.micro',
+    TEMP_INSTANCE_CLASS: 'db.t4g.medium',
     TIMEOUT_MINUTES: '90',
     INSTANCE_TTL_HOURS: '3',
     // The repository URI from its account, region and name: no ARN parsed with Fn::Split.

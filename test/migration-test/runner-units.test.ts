@@ -16,6 +16,7 @@ const ENV = {
   DB_SUBNET_GROUP_NAME: 'v1-orcha-db-subnets',
   DB_SECURITY_GROUP_IDS: 'sg-0123456789abcdef0, sg-0fedcba9876543210',
   MIGRATION_IMAGE: '700558745280.dkr.ecr.eu-central-1.amazonaws.com/v1-orcha',
+  TEMP_INSTANCE_CLASS: 'db.t4g.medium',
   AWS_REGION: 'eu-central-1',
 };
 
@@ -54,7 +55,7 @@ describe('settings', () => {
     expect(s).toMatchObject({
       tempInstanceId: 'v1-orcha-migtest-0b6f7c1e-2f1d-4c1e-9a53-6f0e1d2c3b4a',
       securityGroupIds: ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'],
-      instanceClass: 'db.t4g.micro',
+      instanceClass: 'db.t4g.medium',
       timeoutMinutes: 90,
       ttlHours: 3,
       imageTag: 'latest',
@@ -81,6 +82,7 @@ describe('settings', () => {
         MIGRATION_COMMAND: 'migrate',
         TIMEOUT_MINUTES: 'soon',
         SOURCE_DB_INSTANCE_ID: undefined,
+        TEMP_INSTANCE_CLASS: undefined,
       });
     } catch (error) {
       expect(error).toBeInstanceOf(SettingsError);
@@ -90,6 +92,8 @@ describe('settings', () => {
     expect(message).toContain('MIGRATION_COMMAND: MIGRATION_COMMAND must be a JSON array of strings');
     expect(message).toContain('TIMEOUT_MINUTES');
     expect(message).toContain('SOURCE_DB_INSTANCE_ID');
+    // No default class: one that cannot run the snapshot's engine version fails the restore.
+    expect(message).toContain('TEMP_INSTANCE_CLASS');
   });
 
   test('malformed allow-list entries are rejected', () => {

@@ -7,12 +7,13 @@ const staging = Template.fromStack(stages.staging.data);
 const foundation = Template.fromStack(stages.prod.foundation);
 
 describe('DataStack (prod)', () => {
-  test('PostgreSQL 18.1 on db.t4g.medium, 30 GB gp3 growing to 100 GB, single-AZ, 14 days of backups, deletion protection', () => {
+  test('PostgreSQL 18 on db.t4g.medium, 30 GB gp3 growing to 100 GB, single-AZ, 14 days of backups, deletion protection', () => {
     prod.hasResource('AWS::RDS::DBInstance', {
       Properties: Match.objectLike({
         DBInstanceIdentifier: 'v1-orcha-db',
         Engine: 'postgres',
-        EngineVersion: '18.1',
+        // Major version only: RDS keeps the minor version current (runbook database-engine.md).
+        EngineVersion: '18',
         DBInstanceClass: 'db.t4g.medium',
         AllocatedStorage: '30',
         MaxAllocatedStorage: 100,
@@ -23,7 +24,8 @@ describe('DataStack (prod)', () => {
         PubliclyAccessible: false,
         StorageEncrypted: true,
         DBName: 'orcha',
-        AutoMinorVersionUpgrade: false,
+        AutoMinorVersionUpgrade: true,
+        PreferredMaintenanceWindow: 'sun:02:30-sun:03:30',
         CopyTagsToSnapshot: true,
         EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
       }),
