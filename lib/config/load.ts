@@ -100,7 +100,7 @@ export const ACCOUNT_SINGLETONS: readonly {
 }[] = [
   {
     field: 'compute.sessionManagerPreferences',
-    what: 'the Session Manager preferences (SSM-SessionManagerRunShell, one per account and region)',
+    what: 'the Session Manager preferences (SSM-SessionManagerRunShell, one per account and region) and the session log group every environment there writes to',
     owns: (config) => config.compute.sessionManagerPreferences,
   },
 ];
@@ -139,11 +139,33 @@ export function checkAcrossEnvironments(
       }
     }
   }
+  problems.push(...unownedSingletons(configs));
   problems.push(...nameClashes(configs, pipeline));
 
   if (problems.length > 0) {
     failWith(`Invalid configuration across environments: ${problems.join('; ')}`);
   }
+}
+
+/**
+ * The other half of "exactly one owner": every account and region that holds environments needs
+ * an owner of each singleton. Without one, the Session Manager preferences and the session log
+ * group every environment's sessions are streamed to would not exist, and no session there would
+ * be logged.
+ */
+function unownedSingletons(configs: readonly EnvironmentConfig[]): string[] {
+  const byPlace = new Map<string, EnvironmentConfig[]>();
+  for (const config of configs) {
+    const place = `${config.account} ${config.region}`;
+    byPlace.set(place, [...(byPlace.get(place) ?? []), config]);
+  }
+  return [...byPlace].flatMap(([place, group]) =>
+    ACCOUNT_SINGLETONS.filter((singleton) => !group.some(singleton.owns)).map(
+      (singleton) =>
+        `${singleton.field} = false in every environment of account ${place} (${group.map((c) => c.name).join(', ')}): ` +
+        `set it to true in exactly one, which then owns ${singleton.what}`,
+    ),
+  );
 }
 
 function zoneConflict(a: EnvironmentConfig, b: EnvironmentConfig): string | undefined {

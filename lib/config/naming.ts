@@ -140,7 +140,7 @@ export class Naming {
     return this.name('app-github');
   }
   public get sessionManagerDocument(): string {
-    return 'SSM-SessionManagerRunShell';
+    return accountNames.sessionManagerDocument;
   }
   /** Session document that forwards a local port to the REPL port only. */
   public get replPortForwardingDocument(): string {
@@ -264,6 +264,19 @@ export interface PhysicalName {
   readonly namespace: string;
   readonly name: string;
 }
+
+/**
+ * Account-wide singletons: one per account and region, created by the one environment that owns
+ * them (`compute.sessionManagerPreferences`) and used by every environment of the account.
+ */
+export const accountNames = {
+  /** Session Manager's preferences document; its name is fixed by Session Manager. */
+  sessionManagerDocument: 'SSM-SessionManagerRunShell',
+  /** Every environment's sessions are streamed here (prod's name in the original design). */
+  ssmSessionsLogGroup: `/${PRODUCT}/ssm-sessions`,
+  /** The function that upserts the preferences document. */
+  sessionPreferencesFunction: `${PRODUCT}-session-preferences`,
+} as const;
 
 /** Names of the infrastructure pipeline (one per toolchain account, not per environment). */
 export const pipelineNames = {

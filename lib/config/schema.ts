@@ -177,9 +177,10 @@ export const environmentSchema = z
       /** WAF on the ALB (roadmap, ~$15/month): not available yet. */
       waf: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
       /**
-       * Create the account's Session Manager preferences (the `SSM-SessionManagerRunShell`
-       * document: session logs to this environment's ssm-sessions log group). The document is
-       * one per account and region, so exactly one environment sharing an account sets this.
+       * This environment owns the account-wide singletons of its account and region: the Session
+       * Manager preferences (`SSM-SessionManagerRunShell`) and the log group every environment's
+       * sessions are streamed to (`/v1-orcha/ssm-sessions`). Exactly one environment per account
+       * and region sets this (checked across environments when the app starts).
        */
       sessionManagerPreferences: z.boolean(),
     }),

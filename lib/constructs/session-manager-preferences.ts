@@ -1,13 +1,28 @@
-import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as path from 'node:path';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { lambdaCode } from './esbuild-bundling';
 
 /** The name Session Manager reads its account-wide preferences from (one per account and region). */
 export const SESSION_MANAGER_PREFERENCES_DOCUMENT = 'SSM-SessionManagerRunShell';
 
+/** CloudFormation type of the upsert. */
+export const SESSION_PREFERENCES_RESOURCE_TYPE = 'Custom::SessionManagerPreferences';
+
+const HANDLER_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'session-preferences', 'index.ts');
+
 export interface SessionManagerPreferencesProps {
-  /** Sessions are streamed to this log group. */
-  readonly logGroup: logs.ILogGroup;
+  /**
+   * Name of the log group every session of the account is streamed to. Every environment's
+   * instance role must be allowed to write to it, or its sessions are not logged.
+   */
+  readonly logGroupName: string;
+  /** Name of the function that upserts the document (its log group is `/aws/lambda/<name>`). */
+  readonly functionName: string;
   /**
    * Whether Session Manager requires the log group to be encrypted with a KMS key. Must be
    * false for a group without a KMS key, or sessions fail to start.
@@ -19,46 +34,110 @@ export interface SessionManagerPreferencesProps {
    * @default 20
    */
   readonly idleSessionTimeoutMinutes?: number;
+  /**
+   * Retention of the function's own log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly functionLogRetention?: logs.RetentionDays;
 }
 
 /**
  * Session Manager preferences of the account and region: every session's input and output
- * streamed to a CloudWatch log group, idle sessions closed. The document name is fixed by
- * Session Manager, so only one stack per account and region may create it.
+ * streamed to one CloudWatch log group, idle sessions closed.
+ *
+ * The document `SSM-SessionManagerRunShell` usually exists already (the console creates it), so
+ * it is upserted by a custom resource (lambda/session-preferences): created when absent, a new
+ * default version when its content differs, left alone when equal. Deleting the stack leaves the
+ * document in place. Only one stack per account and region may hold this construct.
  */
 export class SessionManagerPreferences extends Construct {
-  public readonly document: ssm.CfnDocument;
+  /** The custom resource; its `DocumentVersion` attribute is the default version after the upsert. */
+  public readonly resource: CustomResource;
+  public readonly function: nodejs.NodejsFunction;
+  /** The document's content (what Session Manager reads). */
+  public readonly content: Record<string, unknown>;
 
   constructor(scope: Construct, id: string, props: SessionManagerPreferencesProps) {
     super(scope, id);
+    const stack = Stack.of(this);
     const idle = props.idleSessionTimeoutMinutes ?? 20;
     if (!Number.isInteger(idle) || idle < 1 || idle > 60) {
       throw new Error(`idleSessionTimeoutMinutes must be an integer from 1 to 60, got ${idle}`);
     }
-    this.document = new ssm.CfnDocument(this, 'Document', {
-      name: SESSION_MANAGER_PREFERENCES_DOCUMENT,
-      documentType: 'Session',
-      documentFormat: 'JSON',
-      // The name is fixed: a content change must add a version, not replace the document.
-      updateMethod: 'NewVersion',
-      content: {
-        schemaVersion: '1.0',
-        description: 'Session Manager preferences: session logs to CloudWatch Logs',
-        sessionType: 'Standard_Stream',
-        inputs: {
-          s3BucketName: '',
-          s3KeyPrefix: '',
-          s3EncryptionEnabled: false,
-          cloudWatchLogGroupName: props.logGroup.logGroupName,
-          cloudWatchEncryptionEnabled: props.logGroupEncrypted ?? false,
-          cloudWatchStreamingEnabled: true,
-          idleSessionTimeout: String(idle),
-          kmsKeyId: '',
-          runAsEnabled: false,
-          runAsDefaultUser: '',
-          shellProfile: { linux: '', windows: '' },
-        },
+    this.content = {
+      schemaVersion: '1.0',
+      description: 'Session Manager preferences: session logs to CloudWatch Logs',
+      sessionType: 'Standard_Stream',
+      inputs: {
+        s3BucketName: '',
+        s3KeyPrefix: '',
+        s3EncryptionEnabled: false,
+        cloudWatchLogGroupName: props.logGroupName,
+        cloudWatchEncryptionEnabled: props.logGroupEncrypted ?? false,
+        cloudWatchStreamingEnabled: true,
+        idleSessionTimeout: String(idle),
+        kmsKeyId: '',
+        runAsEnabled: false,
+        runAsDefaultUser: '',
+        shellProfile: { linux: '', windows: '' },
       },
+    };
+
+    const documentArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'document',
+      resourceName: SESSION_MANAGER_PREFERENCES_DOCUMENT,
+    });
+    const functionLogs = new logs.LogGroup(this, 'FunctionLogs', {
+      logGroupName: `/aws/lambda/${props.functionName}`,
+      retention: props.functionLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Its own role: its log group and the one document, nothing else.
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.functionName}: its logs, read and write ${SESSION_MANAGER_PREFERENCES_DOCUMENT}`,
+    });
+    functionLogs.grantWrite(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'UpsertSessionPreferences',
+        actions: [
+          'ssm:GetDocument',
+          'ssm:ListDocumentVersions',
+          'ssm:CreateDocument',
+          'ssm:UpdateDocument',
+          'ssm:UpdateDocumentDefaultVersion',
+        ],
+        resources: [documentArn],
+      }),
+    );
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      role,
+      functionName: props.functionName,
+      description: `Creates or updates ${SESSION_MANAGER_PREFERENCES_DOCUMENT} (account-wide Session Manager preferences)`,
+      code: lambdaCode(HANDLER_ENTRY),
+      handler: 'index.handler',
+      // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logGroup: functionLogs,
+      environment: { POWERTOOLS_SERVICE_NAME: 'session-preferences', NODE_OPTIONS: '--enable-source-maps' },
+    });
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: this.function.functionArn,
+      resourceType: SESSION_PREFERENCES_RESOURCE_TYPE,
+      properties: {
+        DocumentName: SESSION_MANAGER_PREFERENCES_DOCUMENT,
+        Content: stack.toJsonString(this.content),
+      },
+      // The document is account-wide and may predate the stack: never deleted (the handler's
+      // Delete is a no-op too, so that a stack handing ownership over cannot remove it).
+      removalPolicy: RemovalPolicy.RETAIN,
     });
   }
 }

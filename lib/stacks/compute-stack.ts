@@ -5,14 +5,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { Naming } from '../config/naming';
+import { accountNames, type Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { AppInstanceBoot } from '../constructs/app-instance-boot';
 import { AppServiceRole } from '../constructs/app-service-role';
@@ -38,7 +38,6 @@ export interface ComputeStackProps extends StackProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly applicationLogGroup: logs.ILogGroup;
   readonly userDataLogGroup: logs.ILogGroup;
-  readonly ssmSessionsLogGroup: logs.ILogGroup;
   /** Receives the load balancer's access logs (under `alb/`); its bucket policy gets the ELB delivery statements. */
   readonly accessLogsBucket: s3.IBucket;
 }
@@ -60,7 +59,7 @@ export class ComputeStack extends Stack {
   public readonly appRecord: route53.ARecord;
   /** `https://app.prod.getorcha.com` */
   public readonly appUrl: string;
-  /** Present in the one environment of the account that owns the Session Manager preferences. */
+  /** Present in the one environment of the account that owns the account-wide singletons. */
   public readonly sessionManagerPreferences?: SessionManagerPreferences;
 
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
@@ -144,6 +143,7 @@ export class ComputeStack extends Stack {
     });
 
     // --- Instances
+    const sessionLogs = logs.LogGroup.fromLogGroupName(this, 'SessionLogs', accountNames.ssmSessionsLogGroup);
     this.serviceRole = new AppServiceRole(this, 'ServiceRole', {
       roleName: naming.serviceRole,
       parameterRoot: naming.parameterRoot,
@@ -151,10 +151,17 @@ export class ComputeStack extends Stack {
       documentsBucketName: naming.documentsBucket(config.account),
       workQueues: [props.ingest.queue, props.emailAcquire.queue],
       repository: props.repository,
-      logGroups: [props.applicationLogGroup, props.userDataLogGroup, props.ssmSessionsLogGroup],
+      // The account's session log group, by its fixed name: Session Manager streams every
+      // environment's sessions there (the one preferences document of the account says so).
+      logGroups: [props.applicationLogGroup, props.userDataLogGroup, sessionLogs],
       // By name (FoundationStack's bucket): the statement and its acknowledgement read a literal ARN.
       pipelineArtifactsBucketName: naming.pipelineArtifactsBucket(config.account),
     }).role;
+    acknowledge(
+      this.serviceRole,
+      `AwsSolutions-IAM5[Resource::${sessionLogs.logGroupArn}]`,
+      "Session Manager streams each session to a new log stream of the account's one session log group (named in the SSM-SessionManagerRunShell preferences, shared by every environment of the account); stream names are generated per session, so the streams of that one group are needed. Create stream and put events only.",
+    );
 
     // The compose plugin, copied into the artifacts bucket (which the role reads) at deploy time.
     const composePlugin = new ComposePlugin(this, 'ComposePlugin', {
@@ -243,7 +250,9 @@ export class ComputeStack extends Stack {
 
     if (compute.sessionManagerPreferences) {
       this.sessionManagerPreferences = new SessionManagerPreferences(this, 'SessionManagerPreferences', {
-        logGroup: props.ssmSessionsLogGroup,
+        logGroupName: accountNames.ssmSessionsLogGroup,
+        functionName: accountNames.sessionPreferencesFunction,
+        functionLogRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
       });
     }
 

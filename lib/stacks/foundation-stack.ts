@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { deployedImageTagPrefix } from '../config/app-contract';
 import type { EnvironmentConfig } from '../config/schema';
-import type { Naming } from '../config/naming';
+import { accountNames, type Naming } from '../config/naming';
 import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { PinnedAmi } from '../constructs/pinned-ami';
 import { acknowledge } from '../nag';
@@ -60,7 +60,11 @@ export class FoundationStack extends Stack {
   public readonly applicationLogGroup: logs.LogGroup;
   public readonly userDataLogGroup: logs.LogGroup;
   public readonly codeBuildLogGroup: logs.LogGroup;
-  public readonly ssmSessionsLogGroup: logs.LogGroup;
+  /**
+   * The account's session log group (`/v1-orcha/ssm-sessions`), used by every environment of the
+   * account; created only by the environment that owns the account-wide singletons.
+   */
+  public readonly ssmSessionsLogGroup?: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
@@ -304,7 +308,9 @@ export class FoundationStack extends Stack {
     this.applicationLogGroup = logGroup('ApplicationLogGroup', naming.applicationLogGroup);
     this.userDataLogGroup = logGroup('UserDataLogGroup', naming.userDataLogGroup);
     this.codeBuildLogGroup = logGroup('CodeBuildLogGroup', naming.codeBuildLogGroup);
-    this.ssmSessionsLogGroup = logGroup('SsmSessionsLogGroup', naming.ssmSessionsLogGroup);
+    if (config.compute.sessionManagerPreferences) {
+      this.ssmSessionsLogGroup = logGroup('SsmSessionsLogGroup', accountNames.ssmSessionsLogGroup);
+    }
   }
 
   /**

@@ -66,7 +66,6 @@ export class OrchaStage extends Stage {
       databaseSecret: this.data.credentials,
       applicationLogGroup: f.applicationLogGroup,
       userDataLogGroup: f.userDataLogGroup,
-      ssmSessionsLogGroup: f.ssmSessionsLogGroup,
       accessLogsBucket: f.accessLogsBucket,
     });
 

@@ -214,3 +214,65 @@ describe('Node.js version of record', () => {
     expect(stray).toEqual([]);
   });
 });
+
+describe('Session Manager: one account-wide setting every environment can use', () => {
+  const placeOf = (stack: CloudFormationStackArtifact) =>
+    `${stack.environment.account}/${stack.environment.region}`;
+  const places = [...new Set(stacks.filter((s) => s.stackName !== built.pipeline!.stackName).map(placeOf))];
+  const preferences = stacks.flatMap((stack) =>
+    resourcesOf(stack)
+      .filter(([, r]) => r.Type === 'Custom::SessionManagerPreferences')
+      .map(([, r]) => ({
+        stack,
+        content: JSON.parse(r.Properties!.Content as string) as { inputs: Record<string, unknown> },
+      })),
+  );
+
+  test('exactly one stack per account and region holds the preferences; none uses AWS::SSM::Document for them', () => {
+    expect(preferences.map((p) => placeOf(p.stack)).sort()).toEqual([...places].sort());
+    const documents = stacks.flatMap((stack) =>
+      resourcesOf(stack).filter(
+        ([, r]) => r.Type === 'AWS::SSM::Document' && r.Properties?.Name === 'SSM-SessionManagerRunShell',
+      ),
+    );
+    expect(documents).toEqual([]);
+  });
+
+  test("every environment's instances may stream sessions to the log group the preferences name, which exists", () => {
+    for (const { stack, content } of preferences) {
+      const group = content.inputs.cloudWatchLogGroupName as string;
+      expect(content.inputs.cloudWatchStreamingEnabled).toBe(true);
+      const sameAccount = stacks.filter((s) => placeOf(s) === placeOf(stack));
+      const groups = sameAccount.flatMap((s) =>
+        resourcesOf(s)
+          .filter(([, r]) => r.Type === 'AWS::Logs::LogGroup')
+          .map(([, r]) => r.Properties?.LogGroupName),
+      );
+      expect(groups).toContain(group);
+
+      const [account, region] = placeOf(stack).split('/');
+      const streams = `arn:aws:logs:${region}:${account}:log-group:${group}:*`;
+      for (const stage of Object.values(built.stages).filter(
+        (s) => `${s.config.account}/${s.config.region}` === placeOf(stack),
+      )) {
+        const compute = stacks.find((s) => s.stackName === stage.compute.stackName)!;
+        const writes = resourcesOf(compute)
+          .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+          .filter(([, r]) => JSON.stringify(r.Properties?.Roles).includes('ServiceRole'))
+          .flatMap(
+            ([, r]) =>
+              (r.Properties!.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] })
+                .Statement,
+          )
+          .filter((st) => JSON.stringify(st.Action).includes('logs:PutLogEvents'));
+        expect({
+          env: stage.config.name,
+          allowed: JSON.stringify(writes.map((w) => w.Resource)).includes(JSON.stringify(streams)),
+        }).toEqual({
+          env: stage.config.name,
+          allowed: true,
+        });
+      }
+    }
+  });
+});

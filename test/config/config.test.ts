@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { environments, pipeline } from '../../lib/config/environments';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../lib/app';
 import {
   ConfigError,
   cidrsOverlap,
@@ -474,5 +476,51 @@ describe('naming', () => {
     expect(
       staging.migrationTestInstancePrefix.startsWith(new Naming('prod').migrationTestInstancePrefix),
     ).toBe(false);
+  });
+});
+
+describe('account-wide singletons: an owner in every account and region (two are refused above)', () => {
+  const owning = (env: EnvironmentInput, owns: boolean): EnvironmentInput => ({
+    ...env,
+    compute: { ...env.compute, sessionManagerPreferences: owns },
+  });
+
+  test('the configuration of record: prod owns them for the shared account', () => {
+    expect(
+      environmentNames()
+        .map((name) => loadEnvironment(name))
+        .filter((c) => c.compute.sessionManagerPreferences)
+        .map((c) => c.name),
+    ).toEqual(['prod']);
+  });
+
+  test('no owner in an account fails, naming the account, its environments and what would be missing', () => {
+    const set = { ...environments, prod: owning(environments.prod, false) };
+    expect(errorOf(() => loadEnvironment('prod', set)).message).toBe(
+      'Invalid configuration across environments: compute.sessionManagerPreferences = false in every environment of ' +
+        'account 700558745280 eu-central-1 (dev, staging, prod): set it to true in exactly one, which then owns the ' +
+        'Session Manager preferences (SSM-SessionManagerRunShell, one per account and region) and the session log ' +
+        'group every environment there writes to',
+    );
+  });
+
+  test('each account has its own owner when environments live in several accounts', () => {
+    const split = {
+      ...environments,
+      prod: { ...environments.prod, account: '111122223333' },
+      staging: owning(environments.staging, true),
+    };
+    expect(() => loadEnvironment('prod', split)).not.toThrow();
+    const orphaned = { ...environments, prod: { ...environments.prod, account: '111122223333' } };
+    expect(errorOf(() => loadEnvironment('prod', orphaned)).message).toMatch(
+      /account 700558745280 eu-central-1 \(dev, staging\): set it to true in exactly one/,
+    );
+  });
+
+  test('synthesizing one environment still checks the whole configuration', () => {
+    const set = { ...environments, prod: owning(environments.prod, false) };
+    expect(errorOf(() => buildApp(new App(), { envName: 'dev', environments: set })).message).toMatch(
+      /compute\.sessionManagerPreferences = false in every environment/,
+    );
   });
 });

@@ -6,7 +6,15 @@ import { environments } from '../../lib/config/environments';
 // Prod in its own account: the pipeline must encrypt artifacts with a rotated KMS key and
 // start the migration test through the role prod trusts it with.
 const built = buildApp(new App(), {
-  environments: { ...environments, prod: { ...environments.prod, account: '111122223333' } },
+  environments: {
+    ...environments,
+    prod: { ...environments.prod, account: '111122223333' },
+    // The account prod leaves behind needs its own owner of the Session Manager preferences.
+    staging: {
+      ...environments.staging,
+      compute: { ...environments.staging.compute, sessionManagerPreferences: true },
+    },
+  },
 });
 const template = Template.fromStack(built.pipeline!);
 

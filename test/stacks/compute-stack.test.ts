@@ -368,13 +368,13 @@ describe('ComputeStack (prod): service role', () => {
     });
   });
 
-  it('writes to the application, user-data and ssm-sessions log groups only', () => {
+  it("writes to the application, user-data and the account's ssm-sessions log groups only", () => {
     const statements = roleStatements(t);
     const writes = statements.filter((s) => JSON.stringify(s.Action).includes('logs:PutLogEvents'));
     const resources = JSON.stringify(writes.map((s) => s.Resource));
     expect(resources).toContain('ApplicationLogGroup');
     expect(resources).toContain('UserDataLogGroup');
-    expect(resources).toContain('SsmSessionsLogGroup');
+    expect(resources).toContain('arn:aws:logs:eu-central-1:700558745280:log-group:/v1-orcha/ssm-sessions:*');
     expect(resources).not.toContain('CodeBuildLogGroup');
     for (const s of writes) expect(s.Resource).not.toBe('*');
     expect(statements).toContainEqual({
@@ -448,25 +448,53 @@ describe('ComputeStack (prod): the pinned compose plugin and the first deploymen
 });
 
 describe('ComputeStack (prod): Session Manager and user data', () => {
-  it('creates the SSM-SessionManagerRunShell preferences logging to /v1-orcha/ssm-sessions', () => {
-    t.resourceCountIs('AWS::SSM::Document', 1);
-    t.hasResourceProperties('AWS::SSM::Document', {
-      Name: 'SSM-SessionManagerRunShell',
-      DocumentType: 'Session',
-      UpdateMethod: 'NewVersion',
-      Content: {
-        schemaVersion: '1.0',
-        sessionType: 'Standard_Stream',
-        inputs: Match.objectLike({
-          cloudWatchLogGroupName: Match.objectLike({ 'Fn::GetStackOutput': Match.anyValue() }),
-          cloudWatchEncryptionEnabled: false,
-          s3BucketName: '',
-          runAsEnabled: false,
-          idleSessionTimeout: '20',
-        }),
-      },
+  it('upserts the SSM-SessionManagerRunShell preferences (custom resource, not AWS::SSM::Document) logging to /v1-orcha/ssm-sessions', () => {
+    // AWS::SSM::Document fails with DocumentAlreadyExists in nearly every account.
+    t.resourceCountIs('AWS::SSM::Document', 0);
+    const resources = t.findResources('Custom::SessionManagerPreferences');
+    expect(Object.keys(resources)).toHaveLength(1);
+    const [resource] = Object.values(resources) as {
+      Properties: { DocumentName: string; Content: string; ServiceToken: unknown };
+      DeletionPolicy: string;
+    }[];
+    expect(resource.Properties.DocumentName).toBe('SSM-SessionManagerRunShell');
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(JSON.parse(resource.Properties.Content)).toEqual({
+      schemaVersion: '1.0',
+      description: 'Session Manager preferences: session logs to CloudWatch Logs',
+      sessionType: 'Standard_Stream',
+      inputs: expect.objectContaining({
+        cloudWatchLogGroupName: '/v1-orcha/ssm-sessions',
+        cloudWatchStreamingEnabled: true,
+        cloudWatchEncryptionEnabled: false,
+        s3BucketName: '',
+        runAsEnabled: false,
+        idleSessionTimeout: '20',
+      }) as unknown,
     });
-    expect(JSON.stringify(t.findResources('AWS::SSM::Document'))).toContain('SsmSessionsLogGroup');
+    const fnId = (resource.Properties.ServiceToken as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'v1-orcha-session-preferences',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+    });
+    expect(Object.keys(t.findResources('AWS::Lambda::Function'))).toContain(fnId);
+  });
+
+  it('the upsert function may read and write that one document only', () => {
+    const statement = roleStatements(t).find((s) => s.Sid === 'UpsertSessionPreferences');
+    expect({ ...statement, Action: [...(statement?.Action as string[])].sort() }).toEqual({
+      Sid: 'UpsertSessionPreferences',
+      Effect: 'Allow',
+      Action: [
+        'ssm:CreateDocument',
+        'ssm:GetDocument',
+        'ssm:ListDocumentVersions',
+        'ssm:UpdateDocument',
+        'ssm:UpdateDocumentDefaultVersion',
+      ],
+      Resource: 'arn:aws:ssm:eu-central-1:700558745280:document/SSM-SessionManagerRunShell',
+    });
   });
 
   it('boots with docker, compose, the CodeDeploy and CloudWatch agents, settings from SSM and a systemd unit', () => {
@@ -582,7 +610,15 @@ describe('ComputeStack (staging)', () => {
 
   it('leaves the account-wide Session Manager preferences to prod', () => {
     st.resourceCountIs('AWS::SSM::Document', 0);
+    st.resourceCountIs('Custom::SessionManagerPreferences', 0);
     expect(staging.compute.sessionManagerPreferences).toBeUndefined();
+  });
+
+  it("may write its sessions to the account's session log group, the one the preferences name", () => {
+    const writes = roleStatements(st).filter((s) => JSON.stringify(s.Action).includes('logs:PutLogEvents'));
+    expect(JSON.stringify(writes.map((s) => s.Resource))).toContain(
+      'arn:aws:logs:eu-central-1:700558745280:log-group:/v1-orcha/ssm-sessions:*',
+    );
   });
 });
 

@@ -306,6 +306,17 @@ describe('FoundationStack (prod)', () => {
     prod.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: name, RetentionInDays: 30 });
   });
 
+  test("the account's session log group: prod owns it (same id and name as before), staging has none", () => {
+    expect(logicalId(stages.prod.foundation.ssmSessionsLogGroup!)).toBe('SsmSessionsLogGroup2BAA77B5');
+    const names = (t: Template) =>
+      Object.values(t.findResources('AWS::Logs::LogGroup')).map(
+        (r) => (r as { Properties: { LogGroupName: string } }).Properties.LogGroupName,
+      );
+    expect(names(prod)).toContain('/v1-orcha/ssm-sessions');
+    expect(names(staging).filter((n) => n.includes('ssm-sessions'))).toEqual([]);
+    expect(stages.staging.foundation.ssmSessionsLogGroup).toBeUndefined();
+  });
+
   test('logical ids of stateful resources never change', () => {
     const f = stages.prod.foundation;
     expect({
