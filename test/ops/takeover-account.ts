@@ -89,6 +89,7 @@ const NOT_IN_ORIGINAL = [
   /developer-ssm-access/,
   /repl-port-forwarding/,
   /^SSM-SessionManagerRunShell$/,
+  /session-preferences/,
 ];
 
 export function inOriginal(resource: NamedResource): boolean {
