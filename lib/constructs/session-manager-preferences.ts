@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { lambdaCode } from './esbuild-bundling';
 
 /** The name Session Manager reads its account-wide preferences from (one per account and region). */
@@ -119,8 +120,8 @@ export class SessionManagerPreferences extends Construct {
       description: `Creates or updates ${SESSION_MANAGER_PREFERENCES_DOCUMENT} (account-wide Session Manager preferences)`,
       code: lambdaCode(HANDLER_ENTRY),
       handler: 'index.handler',
-      // The newest runtime (cdk-nag L1), named: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
-      runtime: lambda.Runtime.NODEJS_24_X,
+      // The Lambda runtime of record (lib/config/toolchain.ts).
+      runtime: LAMBDA_NODEJS_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.minutes(2),
