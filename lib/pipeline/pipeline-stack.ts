@@ -142,9 +142,10 @@ export class PipelineStack extends Stack {
         manualApprovals.push(approval);
         pre.push(permissions.step, approval);
       }
+      const protect = this.terminationProtectionStep(stage, source);
       this.pipeline.addStage(stage, {
         pre: pre.length > 0 ? Step.sequence(pre) : undefined,
-        post: [this.smokeTestStep(stage, source)],
+        post: [this.smokeTestStep(stage, source), ...(protect ? [protect] : [])],
       });
     });
 
@@ -257,6 +258,42 @@ export class PipelineStack extends Stack {
       ],
     });
     return { step, result: step.exportedVariable('PERMISSIONS_CHECK') };
+  }
+
+  /**
+   * After a stage whose stacks ask for termination protection (prod: `database.deletionProtection`):
+   * turns it on. CDK Pipelines deploys through change sets and ignores a stack's
+   * `terminationProtection`, so without this step the flag only works for a direct `cdk deploy`.
+   * The step assumes the CDK bootstrap deploy role of the environment's account (it may update
+   * termination protection and trusts the pipeline's account), so it works across accounts too.
+   */
+  private terminationProtectionStep(stage: OrchaStage, source: CodePipelineSource): Step | undefined {
+    const stacks = [stage.foundation, stage.data, stage.compute, stage.ops].filter(
+      (s) => s.terminationProtection,
+    );
+    if (stacks.length === 0) return undefined;
+    const synthesizer = stage.foundation.synthesizer;
+    if (!(synthesizer instanceof DefaultStackSynthesizer)) {
+      throw new Error(
+        `${stage.stageName}: termination protection needs the default stack synthesizer's deploy role`,
+      );
+    }
+    const deployRoleArn = synthesizer.deployRoleArn.replace('${AWS::Partition}', this.partition);
+    return new CodeBuildStep(`${stage.stageName}-TerminationProtection`, {
+      input: source,
+      installCommands: ['npm ci --no-audit --no-fund'],
+      commands: [
+        'npx tsx scripts/termination-protection.ts --region "$STACK_REGION" --role-arn "$DEPLOY_ROLE_ARN" $STACK_NAMES',
+      ],
+      env: {
+        STACK_REGION: stage.config.region,
+        DEPLOY_ROLE_ARN: deployRoleArn,
+        STACK_NAMES: stacks.map((s) => s.stackName).join(' '),
+      },
+      rolePolicyStatements: [
+        new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [deployRoleArn] }),
+      ],
+    });
   }
 
   /** After a stage: its health URL must answer 2xx within 20 attempts, 15 s apart. */

@@ -154,6 +154,40 @@ describe('infrastructure pipeline', () => {
     expect(before('v1-orcha-compute.Deploy', 'v1-orcha-ops.Deploy')).toBe(true);
   });
 
+  test('after the prod deploy, termination protection is turned on for its four stacks (CDK Pipelines ignores the flag)', () => {
+    const action = stage('Prod').Actions.find((a) => a.Name === 'Prod-TerminationProtection')!;
+    expect(action).toBeDefined();
+    for (const d of stage('Prod').Actions.filter((a) => a.ActionTypeId.Category === 'Deploy')) {
+      expect(before(d.Name, 'Prod-TerminationProtection')).toBe(true);
+    }
+    const spec = buildSpecOf(action);
+    expect(spec).toContain('npx tsx scripts/termination-protection.ts --region');
+    expect(spec).toMatch(/--role-arn .{0,12}\$DEPLOY_ROLE_ARN.{0,12} \$STACK_NAMES/);
+    const [id, project] = projects.find(([pid]) =>
+      JSON.stringify(action.Configuration?.ProjectName).includes(pid),
+    )!;
+    const env = (project.Environment as { EnvironmentVariables: { Name: string; Value: unknown }[] })
+      .EnvironmentVariables;
+    const value = (name: string) => env.find((v) => v.Name === name)?.Value;
+    expect(value('STACK_NAMES')).toBe('v1-orcha-foundation v1-orcha-data v1-orcha-compute v1-orcha-ops');
+    expect(value('STACK_REGION')).toBe('eu-central-1');
+    const deployRole = 'arn:aws:iam::700558745280:role/cdk-hnb659fds-deploy-role-700558745280-eu-central-1';
+    expect(value('DEPLOY_ROLE_ARN')).toEqual(deployRole);
+    // The step's role may assume that deploy role (it holds cloudformation:UpdateTerminationProtection).
+    const roleRef = JSON.stringify(
+      (project.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+    );
+    const policies = resourcesOf(template, 'AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(p.Roles).includes(roleRef),
+    );
+    expect(JSON.stringify(policies.map(([, p]) => p.PolicyDocument))).toContain(
+      JSON.stringify({ Action: 'sts:AssumeRole', Effect: 'Allow', Resource: deployRole }),
+    );
+    expect(id).toBeDefined();
+    // Staging is not protected (no deletion protection): no such step.
+    expect(stage('Staging').Actions.map((a) => a.Name)).not.toContain('Staging-TerminationProtection');
+  });
+
   test('smoke tests call each environment health URL with bounded retries', () => {
     const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
     for (const [name, url] of [
