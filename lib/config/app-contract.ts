@@ -3,7 +3,7 @@
  * carry the database connection to the application image. Two renderers read it:
  *
  * - {@link databaseEnv} (TypeScript): what the migration test's container gets
- *   (scripts/migration-test/command.ts);
+ *   (codebuild/migration-test/command.ts);
  * - {@link databaseEnvJq} (a jq object expression): what `orcha-prepare` writes into
  *   `/etc/orcha/orcha.env` for the running app and worker (assets/boot/orcha-prepare.sh).
  *

@@ -24,14 +24,7 @@ export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
 export const IMAGE_ENV_FILE = 'image.env';
 
 /** Tags the deployed image (run by the Record stage in the bundle's directory). */
-export const TAG_DEPLOYED_SCRIPT = path.join(
-  __dirname,
-  '..',
-  '..',
-  'assets',
-  'pipeline',
-  'tag-deployed-image.sh',
-);
+export const TAG_DEPLOYED_SCRIPT = path.join(__dirname, '..', '..', 'codebuild', 'tag-deployed-image.sh');
 
 /** The application repository, reached through a CodeConnections (GitHub) connection. */
 export interface AppSource {

@@ -22,10 +22,10 @@ import { esbuildBundling, lambdaCode } from './esbuild-bundling';
 import { repositoryUriOf } from './image-repository';
 
 const ROOT = path.join(__dirname, '..', '..');
-const RUNNER_DIR = path.join(ROOT, 'scripts', 'migration-test');
+const RUNNER_DIR = path.join(ROOT, 'codebuild', 'migration-test');
 const JANITOR_ENTRY = path.join(ROOT, 'lambda', 'migration-janitor', 'index.ts');
 
-/** Tags the runner puts on every temporary instance (see scripts/migration-test/orchestrator.ts). */
+/** Tags the runner puts on every temporary instance (see codebuild/migration-test/orchestrator.ts). */
 const PURPOSE = 'migration-test';
 const MANAGED_BY = 'migration-test-runner';
 const TAG_KEYS = ['Purpose', 'CreatedBy', 'ExpiresAt', 'ManagedBy'];
@@ -82,7 +82,7 @@ export interface MigrationTestProps {
 
 /**
  * The migration test before prod: a CodeBuild project (in the VPC) running the bundled
- * runner (scripts/migration-test), which restores the newest snapshot into a temporary
+ * runner (codebuild/migration-test), which restores the newest snapshot into a temporary
  * instance, runs the application's migrations against it, reports and always deletes the
  * instance; plus an hourly janitor Lambda deleting temporary instances past their TTL.
  */

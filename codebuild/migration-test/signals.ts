@@ -1,4 +1,4 @@
-import { InterruptedError } from './orchestrator';
+import { InterruptedError } from './run-context';
 
 /**
  * SIGTERM (CodeBuild stopping or timing out the build) and SIGINT (Ctrl-C) abort the run:

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { main, parseArgs, smokeTest } from '../../scripts/smoke-test';
+import { main, parseArgs, smokeTest } from '../../codebuild/smoke-test';
 
 /** A local server answering from a script of status codes; 0 means "never answer". */
 function startServer(statuses: number[]): Promise<{ url: string; server: Server; hits: () => number }> {

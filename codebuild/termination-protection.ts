@@ -4,7 +4,7 @@
  * with CloudFormation change sets and ignores a stack's `terminationProtection`, so the flag the
  * stage sets only takes effect for a direct `cdk deploy`.
  *
- *   npx tsx scripts/termination-protection.ts --region <region> [--role-arn <arn>] <stack name>...
+ *   npx tsx codebuild/termination-protection.ts --region <region> [--role-arn <arn>] <stack name>...
  *
  * `--role-arn` is assumed first: the CDK bootstrap deploy role of the environment's account
  * (`cdk-hnb659fds-deploy-role-<account>-<region>`), which may update termination protection and

@@ -1,5 +1,5 @@
 /**
- * The tests' PostgreSQL launcher (test/migration-test/support/pg-server.ts): it must start
+ * The tests' PostgreSQL launcher (test/helpers/pg-server.ts): it must start
  * wherever the repository is cloned and whoever runs it, say why in one line when it cannot,
  * and leave nothing behind.
  */
@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { lastMeaningfulLine, startPgServer, traversableByAll } from './support/pg-server';
+import { lastMeaningfulLine, startPgServer, traversableByAll } from './pg-server';
 
 const asRoot = process.getuid?.() === 0;
 let scratch: string;

@@ -10,7 +10,7 @@ import {
   main,
   parseArgs,
   type Arguments,
-} from '../../scripts/termination-protection';
+} from '../../codebuild/termination-protection';
 
 const cfn = mockClient(CloudFormationClient);
 const client = () => new CloudFormationClient({ region: 'eu-central-1' });

@@ -6,7 +6,7 @@ import {
   type Build,
 } from '@aws-sdk/client-codebuild';
 import { mockClient } from 'aws-sdk-client-mock';
-import { runTrigger, TRIGGER_EXIT } from '../../scripts/migration-test/trigger';
+import { runTrigger, TRIGGER_EXIT } from '../../../codebuild/migration-test/trigger';
 
 const cbMock = mockClient(CodeBuildClient);
 const ID = 'v1-orcha-migration-test:1234';

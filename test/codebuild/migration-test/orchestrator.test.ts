@@ -11,12 +11,18 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { MigrationExecutor } from '../../scripts/migration-test/command';
-import type { DatabaseState } from '../../scripts/migration-test/inspect';
-import { EXIT, runMigrationTest, type Dependencies } from '../../scripts/migration-test/orchestrator';
-import type { Settings } from '../../scripts/migration-test/settings';
-import { installSignalHandlers } from '../../scripts/migration-test/signals';
-import { AFTER_LOST_COLUMN, AFTER_OK, BEFORE, PASSWORD, settings } from './support/states';
+import type { MigrationExecutor } from '../../../codebuild/migration-test/command';
+import type { DatabaseState } from '../../../codebuild/migration-test/inspect';
+import { EXIT, runMigrationTest, type Dependencies } from '../../../codebuild/migration-test/orchestrator';
+import type { Settings } from '../../../codebuild/migration-test/settings';
+import { installSignalHandlers } from '../../../codebuild/migration-test/signals';
+import {
+  AFTER_LOST_COLUMN,
+  AFTER_OK,
+  BEFORE,
+  PASSWORD,
+  settings,
+} from '../../fixtures/migration-test/states';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'eu-central-1' });

@@ -1,7 +1,8 @@
 import { Client, type ClientConfig } from 'pg';
 import type { ConnectionInfo } from './command';
 import { inspectDatabase } from './inspect';
-import { realSleep, type Inspector, type Sleep } from './orchestrator';
+import type { Inspector } from './phases';
+import { realSleep, type Sleep } from './run-context';
 
 /**
  * TLS to the temporary instance. With the RDS CA bundle (`DB_SSL_CA_FILE`, downloaded by the

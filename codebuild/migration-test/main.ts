@@ -1,6 +1,6 @@
 /**
  * Entry point of the migration test (CodeBuild runs the esbuild bundle of this file as
- * `node runner.js`; by hand: `npx tsx scripts/migration-test/main.ts`). Settings come from
+ * `node runner.js`; by hand: `npx tsx codebuild/migration-test/main.ts`). Settings come from
  * environment variables (settings.ts); exit status 0 pass / no snapshot / no image (a warning), 1 the migrations
  * failed or lost data, 2 the test could not run.
  */

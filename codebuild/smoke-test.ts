@@ -3,7 +3,7 @@
  * environment's health URL until it answers 2xx, with a bounded number of attempts and a
  * per-request timeout, and exits non-zero otherwise.
  *
- *   npx tsx scripts/smoke-test.ts <url> [--attempts N] [--interval-seconds S] [--timeout-seconds T]
+ *   npx tsx codebuild/smoke-test.ts <url> [--attempts N] [--interval-seconds S] [--timeout-seconds T]
  *
  * Only Node built-ins, so that the pipeline runs it with a pinned `tsx` and no `npm ci`.
  */

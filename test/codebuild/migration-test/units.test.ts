@@ -1,13 +1,13 @@
-import type { CommandRunner, CommandSpec } from '../../scripts/migration-test/command';
-import { connectionEnv, dockerMigration, ecrImageExists } from '../../scripts/migration-test/command';
-import { DATABASE_VARIABLES } from '../../lib/config/app-contract';
-import { compare, judge } from '../../scripts/migration-test/diff';
-import { temporaryInstanceId, isValidInstanceId } from '../../scripts/migration-test/identifier';
-import { findMigrationsTable, migrationRow } from '../../scripts/migration-test/inspect';
-import { renderJUnit, xmlEscape, type RunReport } from '../../scripts/migration-test/report';
-import { loadSettings, SettingsError } from '../../scripts/migration-test/settings';
-import { selectNewestSnapshot } from '../../scripts/migration-test/snapshots';
-import { BEFORE, PASSWORD } from './support/states';
+import type { CommandRunner, CommandSpec } from '../../../codebuild/migration-test/command';
+import { connectionEnv, dockerMigration, ecrImageExists } from '../../../codebuild/migration-test/command';
+import { DATABASE_VARIABLES } from '../../../lib/config/app-contract';
+import { compare, judge } from '../../../codebuild/migration-test/diff';
+import { temporaryInstanceId, isValidInstanceId } from '../../../codebuild/migration-test/identifier';
+import { findMigrationsTable, migrationRow } from '../../../codebuild/migration-test/inspect';
+import { renderJUnit, xmlEscape, type RunReport } from '../../../codebuild/migration-test/report';
+import { loadSettings, SettingsError } from '../../../codebuild/migration-test/settings';
+import { selectNewestSnapshot } from '../../../codebuild/migration-test/snapshots';
+import { BEFORE, PASSWORD } from '../../fixtures/migration-test/states';
 
 const ENV = {
   SOURCE_DB_INSTANCE_ID: 'v1-orcha-db',

