@@ -28,13 +28,7 @@ import {
   type Evidence,
 } from '../../../codebuild/migration-test/phases';
 import { RunContext } from '../../../codebuild/migration-test/run-context';
-import {
-  AFTER_LOST_COLUMN,
-  AFTER_OK,
-  BEFORE,
-  PASSWORD,
-  settings,
-} from '../../fixtures/migration-test/states';
+import { AFTER_LOST_COLUMN, BEFORE, PASSWORD, settings } from '../../fixtures/migration-test/states';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'eu-central-1' });
