@@ -34,7 +34,8 @@ const prod: EnvironmentInput = {
     emailAcquireVisibilityTimeoutSeconds: 300,
     dlqRetentionDays: 14,
     maxReceiveCount: 3,
-    dedicatedTenantQueues: [],
+    // Dedicated queues and workers for large tenants (docs/runbooks/tenants.md).
+    tenants: [],
   },
   ecr: { maxImageCount: 5, deployedImageCount: 5 },
   database: {
@@ -45,7 +46,8 @@ const prod: EnvironmentInput = {
     multiAz: false,
     backupRetentionDays: 14,
     deletionProtection: true,
-    credentialRotation: false,
+    // Hosted single-user rotation, then a rolling instance refresh (docs/runbooks/credential-rotation.md).
+    credentialRotation: { enabled: true, everyDays: 30 },
   },
   compute: {
     instanceType: 't4g.medium',
@@ -85,6 +87,9 @@ const staging: EnvironmentInput = {
     maxAllocatedStorageGiB: 50,
     backupRetentionDays: 3,
     deletionProtection: false,
+    // No application runs in staging yet; on, rotation adds the NAT instance (~$7/month) that the
+    // rotation function reaches Secrets Manager through (docs/runbooks/credential-rotation.md).
+    credentialRotation: { enabled: false, everyDays: 30 },
   },
   compute: { ...prod.compute, instanceType: 't4g.small', sessionManagerPreferences: false },
   // No application runs in staging yet: its critical alarms would page for ever. Turn this on
@@ -98,7 +103,10 @@ const dev: EnvironmentInput = {
   ...staging,
   network: { ...staging.network, vpcCidr: '10.2.0.0/16' },
   dns: { ...staging.dns, zoneName: 'dev.getorcha.com' },
-  database: { ...staging.database, backupRetentionDays: 1 },
+  database: {
+    ...staging.database,
+    backupRetentionDays: 1,
+  },
   monitoring: { ...staging.monitoring, monthlyBudgetUsd: 100 },
 };
 

@@ -190,7 +190,12 @@ function nameClashes(configs: readonly EnvironmentConfig[], pipeline?: PipelineC
     readonly account: string;
   }
   const claims: Claim[] = configs.flatMap((c) =>
-    new Naming(c.name).physicalNames(c.account).map((p) => ({ ...p, owner: c.name, account: c.account })),
+    new Naming(c.name)
+      .physicalNames(
+        c.account,
+        c.queues.tenants.map((t) => t.name),
+      )
+      .map((p) => ({ ...p, owner: c.name, account: c.account })),
   );
   if (pipeline) {
     const owner = 'the infrastructure pipeline';

@@ -79,6 +79,18 @@ export class Naming {
     return this.name('global-email-acquire-dlq');
   }
 
+  /** A large tenant's dedicated ingest queue: `v1-orcha-tenant-<tenant>-ingest` (prod). */
+  public tenantIngestQueue(tenant: string): string {
+    return this.name(`tenant-${tenant}-ingest`);
+  }
+  public tenantIngestDlq(tenant: string): string {
+    return this.name(`tenant-${tenant}-ingest-dlq`);
+  }
+  /** Compose service of a tenant's workers on the instances (not an AWS name). */
+  public static tenantWorkerService(tenant: string): string {
+    return `worker-tenant-${tenant}`;
+  }
+
   // --- Data
   public get dbInstance(): string {
     return this.name('db');
@@ -88,6 +100,18 @@ export class Naming {
   }
   public get dbName(): string {
     return 'orcha';
+  }
+  /** Security group of the credentials' rotation function (PostgreSQL to RDS, HTTPS out). */
+  public get rotationSecurityGroup(): string {
+    return this.name('rotation-sg');
+  }
+  /** Secrets Manager's hosted rotation function of the database credentials. */
+  public get rotationFunction(): string {
+    return this.name('db-rotation');
+  }
+  /** Replaces the application instances after a rotation (instance refresh). */
+  public get restartFunction(): string {
+    return this.name('app-restart');
   }
 
   // --- Compute
@@ -199,9 +223,13 @@ export class Naming {
    * preferences document) are not listed: one environment owns them, see `ACCOUNT_SINGLETONS`
    * in `load.ts`. A test checks that every name getter of this class is listed here.
    */
-  public physicalNames(account: string): PhysicalName[] {
+  public physicalNames(account: string, tenants: readonly string[] = []): PhysicalName[] {
     const n = (namespace: string, name: string): PhysicalName => ({ namespace, name });
     return [
+      ...tenants.flatMap((t) => [
+        n('sqs-queue', this.tenantIngestQueue(t)),
+        n('sqs-queue', this.tenantIngestDlq(t)),
+      ]),
       ...(['Foundation', 'Data', 'Compute', 'Ops'] as const).map((s) =>
         n('cloudformation-stack', this.stackName(s)),
       ),
@@ -220,6 +248,9 @@ export class Naming {
       n('sqs-queue', this.emailAcquireDlq),
       n('rds-instance', this.dbInstance),
       n('secretsmanager-secret', this.dbSecret),
+      n('ec2-security-group', this.rotationSecurityGroup),
+      n('lambda-function', this.rotationFunction),
+      n('lambda-function', this.restartFunction),
       n('ec2-instance-name', this.instanceName),
       n('iam-role', this.serviceRole),
       n('iam-role', this.migrationTestTriggerRole),

@@ -56,6 +56,36 @@ export const gitHubSourceSchema = z.strictObject({
   connectionArn: connectionArn.optional(),
 });
 
+/**
+ * A tenant's name becomes part of queue, alarm, construct and compose service names
+ * (`v1-orcha-staging-tenant-<name>-ingest-dlq` must stay within SQS's 80 characters).
+ */
+export const TENANT_NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+
+/** A large tenant with its own ingest queue and workers. */
+export const tenantSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      TENANT_NAME,
+      'must be 2-24 lower-case letters, digits or hyphens, start with a letter and end with a letter or digit (it is part of queue, alarm and compose service names)',
+    ),
+  /** Worker containers polling the tenant's queue on each instance. */
+  workers: z.number().int().min(1).max(10),
+  /**
+   * Visibility timeout of the tenant's queue.
+   * @default queues.ingestVisibilityTimeoutSeconds
+   */
+  visibilityTimeoutSeconds: positiveInt.max(43200).optional(),
+  /**
+   * Visible messages above which the tenant's backlog alarm fires (15 minutes sustained).
+   * @default 500, the shared ingest queue's threshold
+   */
+  backlogAlarmThreshold: positiveInt.optional(),
+});
+
+export type TenantConfig = z.infer<typeof tenantSchema>;
+
 export const environmentSchema = z
   .strictObject({
     /** AWS account the environment is deployed to. */
@@ -102,10 +132,11 @@ export const environmentSchema = z
       dlqRetentionDays: positiveInt.max(14),
       /** Deliveries before a message moves to its DLQ. */
       maxReceiveCount: positiveInt,
-      /** Roadmap "per-tenant queues": not available yet. */
-      dedicatedTenantQueues: z
-        .array(z.string())
-        .max(0, 'is a roadmap item that is not available yet; keep []'),
+      /**
+       * Large tenants with a dedicated ingest queue (`v1-orcha-tenant-<name>-ingest`), its DLQ,
+       * alarms and worker containers (docs/runbooks/tenants.md). Names are unique.
+       */
+      tenants: z.array(tenantSchema),
     }),
 
     ecr: z.strictObject({
@@ -146,8 +177,16 @@ export const environmentSchema = z
       multiAz: z.boolean(),
       backupRetentionDays: z.number().int().min(1).max(35),
       deletionProtection: z.boolean(),
-      /** Roadmap "automatic credential rotation": not available yet. */
-      credentialRotation: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+      /**
+       * Automatic rotation of the database credentials secret by Secrets Manager's hosted
+       * PostgreSQL single-user rotation, followed by a rolling replacement of the application
+       * instances (docs/runbooks/credential-rotation.md).
+       */
+      credentialRotation: z.strictObject({
+        enabled: z.boolean(),
+        /** Days between rotations (Secrets Manager accepts 1 to 1000). */
+        everyDays: z.number().int().min(1).max(1000),
+      }),
     }),
 
     compute: z.strictObject({
@@ -268,6 +307,22 @@ export const environmentSchema = z
           message: `must be in region ${env.region}`,
           input: az,
         });
+      }
+    }
+    // Unique, also without their hyphens: the construct ids drop them (`big-co` → `BigCo`).
+    const seen = new Map<string, number>();
+    for (const [i, tenant] of env.queues.tenants.entries()) {
+      const key = tenant.name.replace(/-/g, '');
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['queues', 'tenants', i, 'name'],
+          message: `must be unique (hyphens aside): queues.tenants.${first}.name is ${JSON.stringify(env.queues.tenants[first]?.name)}`,
+          input: tenant.name,
+        });
+      } else {
+        seen.set(key, i);
       }
     }
     if (env.compute.appPort === env.compute.replPort) {

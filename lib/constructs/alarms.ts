@@ -85,7 +85,8 @@ export interface OrchaAlarmsProps {
   readonly pageOnCritical?: boolean;
 }
 
-interface AlarmDefinition {
+/** An alarm of the alerts topic: what it watches and how urgent it is. */
+export interface AlarmDefinition {
   readonly severity: AlarmSeverity;
   readonly summary: string;
   readonly metric: cloudwatch.IMetric;
@@ -274,26 +275,14 @@ export class OrchaAlarms extends Construct {
       },
     };
 
-    const action = new actions.SnsAction(props.topic);
     const alarms: Partial<Record<AlarmKey, cloudwatch.Alarm>> = {};
     for (const key of ALARM_KEYS) {
-      const d = definitions[key];
-      const alarm = new cloudwatch.Alarm(this, pascalCase(key), {
+      alarms[key] = notifyingAlarm(this, pascalCase(key), {
         alarmName: props.alarmName(key),
-        alarmDescription: `[${d.severity}] ${d.summary}`,
-        metric: d.metric,
-        threshold: d.threshold,
-        comparisonOperator: d.comparisonOperator,
-        evaluationPeriods: d.evaluationPeriods,
-        datapointsToAlarm: d.evaluationPeriods,
-        treatMissingData: d.treatMissingData,
-        // The actions stay attached, so turning paging on is one configuration switch.
-        actionsEnabled: d.severity !== 'critical' || (props.pageOnCritical ?? true),
+        definition: definitions[key],
+        topic: props.topic,
+        pageOnCritical: props.pageOnCritical,
       });
-      alarm.addAlarmAction(action);
-      // Critical alarms also say when they clear, so whoever was paged knows it is over.
-      if (d.severity === 'critical') alarm.addOkAction(action);
-      alarms[key] = alarm;
     }
     this.alarms = alarms as Record<AlarmKey, cloudwatch.Alarm>;
 
@@ -302,6 +291,40 @@ export class OrchaAlarms extends Construct {
       this.node.addValidation({ validate: () => groupMetricsErrors(asg) });
     }
   }
+}
+
+/**
+ * An alarm notifying the topic: ALARM transitions, and OK transitions of critical alarms. The
+ * severity leads the description. Critical alarms notify only when `pageOnCritical` (default true).
+ */
+export function notifyingAlarm(
+  scope: Construct,
+  id: string,
+  props: {
+    readonly alarmName: string;
+    readonly definition: AlarmDefinition;
+    readonly topic: sns.ITopic;
+    readonly pageOnCritical?: boolean;
+  },
+): cloudwatch.Alarm {
+  const d = props.definition;
+  const action = new actions.SnsAction(props.topic);
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    alarmName: props.alarmName,
+    alarmDescription: `[${d.severity}] ${d.summary}`,
+    metric: d.metric,
+    threshold: d.threshold,
+    comparisonOperator: d.comparisonOperator,
+    evaluationPeriods: d.evaluationPeriods,
+    datapointsToAlarm: d.evaluationPeriods,
+    treatMissingData: d.treatMissingData,
+    // The actions stay attached, so turning paging on is one configuration switch.
+    actionsEnabled: d.severity !== 'critical' || (props.pageOnCritical ?? true),
+  });
+  alarm.addAlarmAction(action);
+  // Critical alarms also say when they clear, so whoever was paged knows it is over.
+  if (d.severity === 'critical') alarm.addOkAction(action);
+  return alarm;
 }
 
 /**

@@ -13,6 +13,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DATABASE_SSL_MODE, databaseEnvJq } from '../config/app-contract';
+import { Naming } from '../config/naming';
 import { registryOf } from './image-repository';
 
 /** Directory of the boot script and the files it writes on the instance. */
@@ -55,6 +56,8 @@ export interface BootScriptValues {
   readonly healthCheckPath: string;
   /** Arguments of the worker container (its `command`). */
   readonly workerCommand: readonly string[];
+  /** One compose service per large tenant, polling only that tenant's queue. */
+  readonly tenantWorkers: readonly TenantWorker[];
   /** Receives the containers' logs and the refresh script's log. */
   readonly applicationLogGroup: string;
   /** Receives cloud-init's output and the boot script's own log. */
@@ -63,6 +66,61 @@ export interface BootScriptValues {
   readonly composeS3Uri: string;
   /** Its SHA-256, checked on the instance before it is installed. */
   readonly composeSha256: string;
+}
+
+/** The workers of a large tenant on each instance. */
+export interface TenantWorker {
+  /** Tenant name (validated by the configuration schema: `[a-z][a-z0-9-]*`). */
+  readonly tenant: string;
+  /** Containers of the service (compose `deploy.replicas`). */
+  readonly workers: number;
+  /** The tenant's ingest queue: the containers' INGEST_QUEUE_URL. A literal, not a token. */
+  readonly queueUrl: string;
+}
+
+/**
+ * The compose services of the tenants' workers (YAML, indented under `services:`). Each runs the
+ * worker command with INGEST_QUEUE_URL set to its tenant's queue (it overrides the shared queue of
+ * orcha.env) and no e-mail queue, so it polls nothing but its tenant's queue.
+ */
+export function renderTenantWorkers(
+  workers: readonly TenantWorker[],
+  workerCommand: readonly string[],
+): string {
+  return workers
+    .map((w) => {
+      if (!/^[a-z][a-z0-9-]*$/.test(w.tenant)) throw new Error(`Boot script: bad tenant name ${w.tenant}`);
+      if (Token.isUnresolved(w.queueUrl) || !/^https:\/\/[A-Za-z0-9./_-]+$/.test(w.queueUrl)) {
+        throw new Error(`Boot script: tenant ${w.tenant} needs a literal https queue URL, got ${w.queueUrl}`);
+      }
+      const service = Naming.tenantWorkerService(w.tenant);
+      return [
+        `  ${service}:`,
+        '    <<: *service',
+        `    command: ${JSON.stringify(workerCommand)}`,
+        '    deploy:',
+        `      replicas: ${w.workers}`,
+        '    environment:',
+        `      ORCHA_TENANT: ${JSON.stringify(w.tenant)}`,
+        `      INGEST_QUEUE_URL: ${JSON.stringify(w.queueUrl)}`,
+        "      EMAIL_ACQUIRE_QUEUE_URL: ''",
+        '    labels:',
+        `      com.getorcha.service: ${JSON.stringify(service)}`,
+      ].join('\n');
+    })
+    .join('\n');
+}
+
+/** The compose file with more services appended to its `services:` map (its last top-level key). */
+function withServices(compose: string, services: string): string {
+  if (services === '') return compose;
+  const topLevel = compose.split('\n').filter((line) => /^[A-Za-z_][\w-]*:/.test(line));
+  if (topLevel[topLevel.length - 1] !== 'services:') {
+    throw new Error(
+      'docker-compose.yml: services: must be the last top-level key (tenant workers are appended)',
+    );
+  }
+  return `${compose.replace(/\n*$/, '\n')}${services}\n`;
 }
 
 /** orcha-prepare's jq expressions for the fields of the database contract. */
@@ -149,15 +207,18 @@ export function renderBootScript(v: BootScriptValues): string {
       },
       'amazon-cloudwatch-agent.json',
     ),
-    'docker-compose.yml': substitute(
-      readAsset('docker-compose.yml'),
-      {
-        APP_PORT: String(v.appPort),
-        REPL_PORT: String(v.replPort),
-        // A JSON array is a YAML flow sequence.
-        WORKER_COMMAND: JSON.stringify(v.workerCommand),
-      },
-      'docker-compose.yml',
+    'docker-compose.yml': withServices(
+      substitute(
+        readAsset('docker-compose.yml'),
+        {
+          APP_PORT: String(v.appPort),
+          REPL_PORT: String(v.replPort),
+          // A JSON array is a YAML flow sequence.
+          WORKER_COMMAND: JSON.stringify(v.workerCommand),
+        },
+        'docker-compose.yml',
+      ),
+      renderTenantWorkers(v.tenantWorkers, v.workerCommand),
     ),
     'orcha-prepare.sh': substitute(readAsset('orcha-prepare.sh'), { DATABASE_ENV_JQ }, 'orcha-prepare.sh'),
     'orcha-refresh.sh': readAsset('orcha-refresh.sh'),
@@ -231,6 +292,11 @@ export interface AppInstanceBootProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly ingestQueue: sqs.IQueue;
   readonly emailAcquireQueue: sqs.IQueue;
+  /**
+   * Large tenants' workers: one compose service each.
+   * @default - none
+   */
+  readonly tenantWorkers?: readonly TenantWorker[];
   readonly documentsBucket: s3.IBucket;
   /** Repository of the application image. */
   readonly repository: ecr.IRepository;
@@ -293,6 +359,7 @@ export class AppInstanceBoot extends Construct {
       replPort: props.replPort,
       healthCheckPath: props.healthCheckPath,
       workerCommand: props.workerCommand ?? ['worker'],
+      tenantWorkers: props.tenantWorkers ?? [],
       applicationLogGroup: props.applicationLogGroup.logGroupName,
       userDataLogGroup: props.userDataLogGroup.logGroupName,
       composeS3Uri: props.composePlugin.s3Uri,

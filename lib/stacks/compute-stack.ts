@@ -19,7 +19,7 @@ import { AppServiceRole } from '../constructs/app-service-role';
 import { ComposePlugin } from '../constructs/compose-plugin';
 import { SessionManagerPreferences } from '../constructs/session-manager-preferences';
 import { acknowledge } from '../nag';
-import { SubnetGroups, type QueuePair } from './foundation-stack';
+import { SubnetGroups, type QueuePair, type TenantQueues } from './foundation-stack';
 
 export interface ComputeStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -31,6 +31,8 @@ export interface ComputeStackProps extends StackProps {
   readonly documentsBucket: s3.IBucket;
   readonly ingest: QueuePair;
   readonly emailAcquire: QueuePair;
+  /** Large tenants' dedicated queues: the role consumes them, a compose service per tenant polls each. */
+  readonly tenantQueues: readonly TenantQueues[];
   readonly repository: ecr.IRepository;
   /** This region's image id of the environment's pinned Amazon Linux release (FoundationStack.ami). */
   readonly imageId: string;
@@ -40,6 +42,11 @@ export interface ComputeStackProps extends StackProps {
   readonly userDataLogGroup: logs.ILogGroup;
   /** Receives the load balancer's access logs (under `alb/`); its bucket policy gets the ELB delivery statements. */
   readonly accessLogsBucket: s3.IBucket;
+}
+
+/** The URL SQS gives a queue of that name (`https://sqs.<region>.amazonaws.com/<account>/<name>`). */
+export function sqsQueueUrl(region: string, account: string, queueName: string): string {
+  return `https://sqs.${region}.amazonaws.com/${account}/${queueName}`;
 }
 
 /** Root volume of the instances: Docker images and container logs live here. */
@@ -149,7 +156,9 @@ export class ComputeStack extends Stack {
       parameterRoot: naming.parameterRoot,
       databaseSecret: props.databaseSecret,
       documentsBucketName: naming.documentsBucket(config.account),
-      workQueues: [props.ingest.queue, props.emailAcquire.queue],
+      // The tenants' queues too: every container of an instance shares this role, so the
+      // instance (not each worker) is what IAM scopes (docs/runbooks/tenants.md).
+      workQueues: [props.ingest.queue, props.emailAcquire.queue, ...props.tenantQueues.map((t) => t.queue)],
       repository: props.repository,
       // The account's session log group, by its fixed name: Session Manager streams every
       // environment's sessions there (the one preferences document of the account says so).
@@ -177,6 +186,12 @@ export class ComputeStack extends Stack {
       databaseSecret: props.databaseSecret,
       ingestQueue: props.ingest.queue,
       emailAcquireQueue: props.emailAcquire.queue,
+      // Queue URLs from the names (a literal, so that the compose file needs no deploy-time value).
+      tenantWorkers: props.tenantQueues.map(({ tenant }) => ({
+        tenant: tenant.name,
+        workers: tenant.workers,
+        queueUrl: sqsQueueUrl(config.region, config.account, naming.tenantIngestQueue(tenant.name)),
+      })),
       documentsBucket: props.documentsBucket,
       repository: props.repository,
       appPort: compute.appPort,

@@ -16,6 +16,11 @@ export interface DataStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
   /** `v1-orcha-rds-sg`: 5432 from the application and CodeBuild. */
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
+  /**
+   * `v1-orcha-rotation-sg` of the rotation function (FoundationStack writes its rules).
+   * Required when `database.credentialRotation.enabled`.
+   */
+  readonly rotationSecurityGroup?: ec2.ISecurityGroup;
 }
 
 /** Database user the application connects as (the secret holds its password). */
@@ -29,6 +34,8 @@ export class DataStack extends Stack {
   public readonly database: rds.DatabaseInstance;
   public readonly credentials: secretsmanager.Secret;
   public readonly subnetGroup: rds.SubnetGroup;
+  /** The rotation schedule of the credentials; only where `database.credentialRotation.enabled`. */
+  public readonly rotation?: secretsmanager.RotationSchedule;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -121,12 +128,43 @@ export class DataStack extends Stack {
       'AwsSolutions-RDS11',
       'PostgreSQL keeps its standard port 5432 (the specification, the application and the migration test use it); the instance is not publicly accessible, sits in isolated subnets, and its security group admits 5432 only from the application and CodeBuild groups.',
     );
-    if (!db.credentialRotation) {
+    if (db.credentialRotation.enabled) {
+      this.rotation = this.rotateCredentials(props, db.credentialRotation.everyDays);
+    } else {
       acknowledge(
         this.credentials,
         'AwsSolutions-SMG4',
-        'Automatic rotation needs the application to reload credentials (roadmap: database.credentialRotation with an EventBridge rule and a Lambda that restarts the app); until then the secret is read only by the application service role and an operator changes it when needed. Revisit when that roadmap item is built.',
+        `Rotation is off by configuration in ${config.name} (database.credentialRotation.enabled; prod rotates every 30 days): the secret is read only by the application service role and an operator changes it when needed (docs/runbooks/credential-rotation.md).`,
       );
     }
+  }
+
+  /**
+   * Secrets Manager's hosted PostgreSQL single-user rotation (the instance's master user, which
+   * the application connects as), in the `build` subnets: PostgreSQL to the database, HTTPS to
+   * the Secrets Manager API through the NAT instance. Not at deploy time: the first rotation
+   * comes with the schedule (or `rotate-secret`, docs/runbooks/credential-rotation.md).
+   */
+  private rotateCredentials(props: DataStackProps, everyDays: number): secretsmanager.RotationSchedule {
+    const { config, naming } = props;
+    if (!props.rotationSecurityGroup) {
+      throw new Error('DataStack: database.credentialRotation.enabled needs rotationSecurityGroup');
+    }
+    // The function's log group with the environment's retention (Lambda would create it without one).
+    new logs.LogGroup(this, 'RotationLogs', {
+      logGroupName: `/aws/lambda/${naming.rotationFunction}`,
+      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    return this.credentials.addRotationSchedule('Rotation', {
+      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+        functionName: naming.rotationFunction,
+        vpc: props.vpc,
+        vpcSubnets: { subnetGroupName: SubnetGroups.BUILD },
+        securityGroups: [props.rotationSecurityGroup],
+      }),
+      automaticallyAfter: Duration.days(everyDays),
+      rotateImmediatelyOnUpdate: false,
+    });
   }
 }

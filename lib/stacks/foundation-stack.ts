@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { deployedImageTagPrefix } from '../config/app-contract';
-import type { EnvironmentConfig } from '../config/schema';
+import type { EnvironmentConfig, TenantConfig } from '../config/schema';
 import { accountNames, type Naming } from '../config/naming';
 import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { PinnedAmi } from '../constructs/pinned-ami';
@@ -26,13 +26,21 @@ export interface QueuePair {
   readonly deadLetterQueue: sqs.IQueue;
 }
 
+/** A large tenant's dedicated ingest queue and its dead-letter queue. */
+export interface TenantQueues extends QueuePair {
+  readonly tenant: TenantConfig;
+}
+
 /** Subnet group names of the VPC. */
 export const SubnetGroups = {
   /** EC2 instances and the ALB (the original design: no NAT for the application). */
   PUBLIC: 'public',
   /** RDS: no route to the internet. */
   PRIVATE: 'private',
-  /** The migration test's CodeBuild: egress through a NAT instance (only where the test runs). */
+  /**
+   * The migration test's CodeBuild and the credentials' rotation function: egress through a NAT
+   * instance (only where the test or the rotation runs).
+   */
   BUILD: 'build',
 } as const;
 
@@ -46,6 +54,11 @@ export class FoundationStack extends Stack {
   public readonly ec2SecurityGroup: ec2.SecurityGroup;
   public readonly rdsSecurityGroup: ec2.SecurityGroup;
   public readonly codeBuildSecurityGroup: ec2.SecurityGroup;
+  /**
+   * `v1-orcha-rotation-sg`, of the credentials' rotation function: PostgreSQL to the database,
+   * HTTPS to the Secrets Manager API. Present only where `database.credentialRotation.enabled`.
+   */
+  public readonly rotationSecurityGroup?: ec2.SecurityGroup;
   /** NAT instance of the `build` subnets; present only when the migration test runs here. */
   public readonly natProvider?: ec2.NatInstanceProviderV2;
   /** The environment's pinned Amazon Linux release (compute.amiName), resolved to this region's image id. */
@@ -56,6 +69,8 @@ export class FoundationStack extends Stack {
   public readonly repository: ecr.Repository;
   public readonly ingest: QueuePair;
   public readonly emailAcquire: QueuePair;
+  /** One per configured tenant (`queues.tenants`), in configuration order. */
+  public readonly tenantQueues: readonly TenantQueues[];
   public readonly hostedZone: route53.PublicHostedZone;
   public readonly applicationLogGroup: logs.LogGroup;
   public readonly userDataLogGroup: logs.LogGroup;
@@ -72,7 +87,10 @@ export class FoundationStack extends Stack {
     const retention = config.monitoring.logRetentionDays as logs.RetentionDays;
 
     // --- Network
-    const buildSubnets = config.migrationTest.enabled;
+    // Subnets with egress through the NAT instance, for the migration test's builds and for the
+    // credentials' rotation function (which calls the Secrets Manager API).
+    const rotation = config.database.credentialRotation.enabled;
+    const buildSubnets = config.migrationTest.enabled || rotation;
     // The NAT instance's own boot code (retries, forwarding and masquerading persisted, a
     // self-check, cfn-signal) on the environment's pinned image: it is replaced only when the
     // pin moves (CloudFormation starts the new one, waits for its signal, moves the route, then
@@ -185,13 +203,45 @@ export class FoundationStack extends Stack {
       ec2.Port.tcp(5432),
       'PostgreSQL from CodeBuild (migration test)',
     );
+    if (rotation) {
+      this.rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+        vpc: this.vpc,
+        securityGroupName: naming.rotationSecurityGroup,
+        description: 'DB credentials rotation function: PostgreSQL to RDS, HTTPS to Secrets Manager',
+        allowAllOutbound: false,
+      });
+      this.rotationSecurityGroup.addEgressRule(
+        this.rdsSecurityGroup,
+        ec2.Port.tcp(5432),
+        'PostgreSQL to the database (ALTER USER)',
+      );
+      // Through the NAT instance, or an interface endpoint of Secrets Manager where one exists.
+      this.rotationSecurityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(443),
+        'HTTPS to the Secrets Manager API',
+      );
+      this.rdsSecurityGroup.addIngressRule(
+        this.rotationSecurityGroup,
+        ec2.Port.tcp(5432),
+        'PostgreSQL from the credentials rotation function',
+      );
+    }
     if (this.natProvider) {
-      // The NAT instance's own group: only the migration test's builds send traffic through it.
+      // The NAT instance's own group: only the migration test's builds and the rotation function
+      // send traffic through it.
       this.natProvider.connections.allowFrom(
         this.codeBuildSecurityGroup,
         ec2.Port.allTraffic(),
         'NAT for CodeBuild',
       );
+      if (this.rotationSecurityGroup) {
+        this.natProvider.connections.allowFrom(
+          this.rotationSecurityGroup,
+          ec2.Port.tcp(443),
+          'NAT for the rotation function (HTTPS)',
+        );
+      }
     }
 
     // --- Buckets
@@ -286,6 +336,20 @@ export class FoundationStack extends Stack {
       config,
     );
 
+    // Large tenants: a dedicated pair each, like the shared ones (encrypted, TLS only, retained:
+    // removing a tenant from the configuration leaves its queues and their messages in place,
+    // docs/runbooks/tenants.md).
+    this.tenantQueues = config.queues.tenants.map((tenant) => ({
+      tenant,
+      ...this.queuePair(
+        `Tenant${pascalCase(tenant.name)}`,
+        naming.tenantIngestQueue(tenant.name),
+        naming.tenantIngestDlq(tenant.name),
+        tenant.visibilityTimeoutSeconds ?? config.queues.ingestVisibilityTimeoutSeconds,
+        config,
+      ),
+    }));
+
     // --- DNS
     this.hostedZone = new route53.PublicHostedZone(this, 'HostedZone', {
       zoneName: config.dns.zoneName,
@@ -365,4 +429,12 @@ export class FoundationStack extends Stack {
     });
     return { queue, deadLetterQueue };
   }
+}
+
+/** `big-co` → `BigCo` (construct ids). */
+export function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -20,7 +21,9 @@ import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { MonthlyCostBudget } from '../constructs/budget';
 import { DeveloperAccess } from '../constructs/developer-access';
 import { MigrationTest } from '../constructs/migration-test';
-import type { QueuePair } from './foundation-stack';
+import { RotationRestart } from '../constructs/rotation-restart';
+import { TenantAlarms } from '../constructs/tenant-alarms';
+import type { QueuePair, TenantQueues } from './foundation-stack';
 
 export interface OpsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -28,6 +31,10 @@ export interface OpsStackProps extends StackProps {
   readonly repository: ecr.IRepository;
   readonly ingest: QueuePair;
   readonly emailAcquire: QueuePair;
+  /** Large tenants' queues: a DLQ and a backlog alarm each. */
+  readonly tenantQueues: readonly TenantQueues[];
+  /** The database credentials: their rotation's outcome restarts the app or alerts. */
+  readonly databaseSecret: secretsmanager.ISecret;
   readonly codeBuildLogGroup: logs.ILogGroup;
   readonly database: rds.IDatabaseInstance;
   /** Load balancer and target group of the application (their full-name attributes feed the alarms). */
@@ -66,6 +73,10 @@ export class OpsStack extends Stack {
   public readonly developerAccess: DeveloperAccess;
   /** The migration test run before this environment is deployed; only where `migrationTest.enabled`. */
   public readonly migrationTest?: MigrationTest;
+  /** Per large tenant: DLQ and backlog alarms. */
+  public readonly tenantAlarms: TenantAlarms;
+  /** After a credential rotation: the app restart and the alerts; only where rotation is on. */
+  public readonly rotationRestart?: RotationRestart;
 
   constructor(scope: Construct, id: string, props: OpsStackProps) {
     super(scope, id, props);
@@ -94,6 +105,29 @@ export class OpsStack extends Stack {
       certificate: props.certificate,
       pageOnCritical: config.monitoring.pageOnCriticalAlarms,
     });
+
+    this.tenantAlarms = new TenantAlarms(this, 'TenantAlarms', {
+      tenants: props.tenantQueues,
+      alarmName: (key) => naming.alarm(key),
+      topic: this.alertsTopic,
+      pageOnCritical: config.monitoring.pageOnCriticalAlarms,
+    });
+
+    if (config.database.credentialRotation.enabled) {
+      this.rotationRestart = new RotationRestart(this, 'RotationRestart', {
+        environment: config.name,
+        secret: props.databaseSecret,
+        secretName: naming.dbSecret,
+        rotationFunctionName: naming.rotationFunction,
+        functionName: naming.restartFunction,
+        autoScalingGroupName: naming.autoScalingGroup,
+        instanceWarmupSeconds: config.compute.healthCheckGraceSeconds,
+        topic: this.alertsTopic,
+        topicKey: this.alertsKey,
+        alarmName: (key) => naming.alarm(key),
+        logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      });
+    }
 
     // This environment's costs only (environments share the account), notified once: the topic.
     this.budget = new MonthlyCostBudget(this, 'Budget', {

@@ -47,6 +47,7 @@ export class OrchaStage extends Stage {
       description: `Orcha ${config.name}: RDS PostgreSQL and its credentials`,
       vpc: f.vpc,
       databaseSecurityGroup: f.rdsSecurityGroup,
+      rotationSecurityGroup: f.rotationSecurityGroup,
     });
 
     this.compute = new ComputeStack(this, 'Compute', {
@@ -60,6 +61,7 @@ export class OrchaStage extends Stage {
       documentsBucket: f.documentsBucket,
       ingest: f.ingest,
       emailAcquire: f.emailAcquire,
+      tenantQueues: f.tenantQueues,
       repository: f.repository,
       imageId: f.ami.imageId,
       database: this.data.database,
@@ -76,6 +78,8 @@ export class OrchaStage extends Stage {
       repository: f.repository,
       ingest: f.ingest,
       emailAcquire: f.emailAcquire,
+      tenantQueues: f.tenantQueues,
+      databaseSecret: this.data.credentials,
       codeBuildLogGroup: f.codeBuildLogGroup,
       database: this.data.database,
       loadBalancer: this.compute.loadBalancer,

@@ -19,6 +19,7 @@ export const SAMPLE_VALUES: BootScriptValues = {
   replPort: 9878,
   healthCheckPath: '/health',
   workerCommand: ['worker'],
+  tenantWorkers: [],
   applicationLogGroup: '/v1-orcha/application',
   userDataLogGroup: '/v1-orcha/user-data',
   composeS3Uri:

@@ -53,7 +53,7 @@ test('the build subnets reach the internet only through the NAT instance; the RD
   for (const id of subnetsOf('private')) expect(defaultRoutes(id)).toHaveLength(0);
 });
 
-test('the NAT instance accepts traffic from CodeBuild only', () => {
+test('the NAT instance accepts traffic from CodeBuild, and HTTPS from the rotation function, only', () => {
   const sgs = resourcesOf(foundation, 'AWS::EC2::SecurityGroup');
   const codeBuild = sgs.find(([, p]) => p.GroupName === 'v1-orcha-codebuild-sg')![0];
   const [, nat] = resourcesOf(foundation, 'AWS::EC2::Instance')[0];
@@ -65,8 +65,13 @@ test('the NAT instance accepts traffic from CodeBuild only', () => {
       .filter(([, p]) => JSON.stringify(p.GroupId).includes(natSg[0]))
       .map(([, p]) => p),
   ];
-  expect(ingress).toHaveLength(1);
-  expect(JSON.stringify(ingress[0].SourceSecurityGroupId)).toContain(codeBuild);
+  const rotation = sgs.find(([, p]) => p.GroupName === 'v1-orcha-rotation-sg')![0];
+  expect(ingress).toHaveLength(2);
+  const from = (sg: string) => ingress.filter((r) => JSON.stringify(r.SourceSecurityGroupId).includes(sg));
+  expect(from(codeBuild)).toHaveLength(1);
+  expect(from(rotation)).toEqual([
+    expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+  ]);
 });
 
 test('the S3 gateway endpoint serves the build subnets (ECR layers, CodeBuild sources stay off the NAT)', () => {

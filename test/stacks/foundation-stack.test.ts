@@ -122,7 +122,7 @@ describe('FoundationStack (prod)', () => {
     expect(ec2.SecurityGroupIngress).toBeUndefined();
   });
 
-  test('v1-orcha-rds-sg: 5432 from the EC2 and CodeBuild security groups only, no outbound', () => {
+  test('v1-orcha-rds-sg: 5432 from the EC2, CodeBuild and rotation security groups only, no outbound', () => {
     const rules = resourcesOf(prod, 'AWS::EC2::SecurityGroupIngress').filter(
       ([, p]) =>
         JSON.stringify(p.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sgId('v1-orcha-rds-sg'), 'GroupId'] }),
@@ -131,6 +131,7 @@ describe('FoundationStack (prod)', () => {
       [
         [{ 'Fn::GetAtt': [sgId('v1-orcha-ec2-sg'), 'GroupId'] }, 5432, 5432],
         [{ 'Fn::GetAtt': [sgId('v1-orcha-codebuild-sg'), 'GroupId'] }, 5432, 5432],
+        [{ 'Fn::GetAtt': [sgId('v1-orcha-rotation-sg'), 'GroupId'] }, 5432, 5432],
       ].sort(),
     );
     const rds = resourcesOf(prod, 'AWS::EC2::SecurityGroup').find(

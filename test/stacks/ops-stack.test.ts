@@ -289,9 +289,11 @@ describe('OpsStack (prod): alarms', () => {
     },
   ];
 
-  test('exactly the eleven alarms of the specification', () => {
+  test('exactly the eleven alarms of the specification, plus the two of the credential rotation', () => {
     const names = resourcesOf(prodTemplate, 'AWS::CloudWatch::Alarm').map(([, p]) => p.AlarmName);
-    expect(names.sort()).toEqual(cases.map((c) => c.name).sort());
+    expect(names.sort()).toEqual(
+      [...cases.map((c) => c.name), 'v1-orcha-db-rotation-errors', 'v1-orcha-app-restart-errors'].sort(),
+    );
     expect(Object.keys(prod.ops.alarms.alarms).sort()).toEqual([...ALARM_KEYS].sort());
   });
 
@@ -905,8 +907,8 @@ describe('OpsStack (staging)', () => {
     const prodNames = names(prodTemplate);
     const stagingNames = names(stagingTemplate);
     // 21 of the application pipeline (its Record project included), alarms, budget, topic and
-    // policy, plus the migration-test project.
-    expect(prodNames.size).toBe(22);
+    // policy, plus the migration-test project, plus the rotation's two alarms (prod only).
+    expect(prodNames.size).toBe(24);
     expect([...stagingNames].filter((n) => prodNames.has(n))).toEqual([]);
   });
 });
