@@ -5,7 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { environmentNames } from '../../lib/config/load';
 import { defaultClientFactory, type ClientFactory } from './aws';
 import { delegateSubdomain, DEFAULT_NS_TTL } from './commands/delegate-subdomain';
-import { QUEUE_KINDS, redriveDlq } from './commands/redrive-dlq';
+import { QUEUE_CHOICES, QUEUE_KINDS, redriveDlq } from './commands/redrive-dlq';
 import { session, type RunInteractive } from './commands/session';
 import { registerTakeover } from './commands/takeover-cli';
 import { updateSecrets } from './commands/update-secrets';
@@ -187,7 +187,19 @@ export function buildProgram(deps: CliDeps): Command {
       .summary("move a dead-letter queue's messages back to its source queue")
       .description('Move the messages of a dead-letter queue back to its source queue and follow the move.')
       .requiredOption('--env <env>', envHelp())
-      .addOption(new Option('--queue <queue>', 'which DLQ').choices([...QUEUE_KINDS]).makeOptionMandatory()),
+      .addOption(
+        new Option('--queue <queue>', `which DLQ: ${QUEUE_CHOICES}`)
+          .argParser((value: string) => {
+            if (
+              (QUEUE_KINDS as readonly string[]).includes(value) ||
+              /^tenant:[a-z][a-z0-9-]*$/.test(value)
+            ) {
+              return value;
+            }
+            throw new InvalidArgumentError(`must be ${QUEUE_CHOICES}.`);
+          })
+          .makeOptionMandatory(),
+      ),
   )
     .option('--dry-run', 'show the approximate number of messages in the DLQ; move nothing')
     .option('--max-per-second <n>', 'limit the move rate (messages per second)', integer(1, 500))

@@ -212,6 +212,30 @@ describe('bad configuration fails with one message naming the field and the valu
       /compute\.waf = true: is a roadmap item that is not available yet/,
     ],
     ['unknown field', 'database.iops', 3000, /database = .*unknown field\(s\) iops/],
+    [
+      'rotation every 0 days',
+      'database.credentialRotation.everyDays',
+      0,
+      /database\.credentialRotation\.everyDays = 0: Too small: expected number to be >=1/,
+    ],
+    [
+      'rotation beyond what Secrets Manager accepts',
+      'database.credentialRotation.everyDays',
+      1001,
+      /database\.credentialRotation\.everyDays = 1001: Too big: expected number to be <=1000/,
+    ],
+    [
+      'rotation switch not a boolean',
+      'database.credentialRotation.enabled',
+      'yes',
+      /database\.credentialRotation\.enabled = "yes": Invalid input: expected boolean/,
+    ],
+    [
+      'the former roadmap shape of rotation',
+      'database.credentialRotation',
+      false,
+      /database\.credentialRotation = false: Invalid input: expected object/,
+    ],
   ])('%s', (_what, field, value, message) => {
     const error = errorOf(() => loadEnvironment('prod', prodWith(field, value)));
     expect(error.message).toMatch(/^Invalid configuration for environment "prod": /);

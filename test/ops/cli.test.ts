@@ -49,7 +49,7 @@ describe('ops CLI', () => {
       ['--management-profile', '--management-role-arn', '--parent-zone-id', '--dry-run'],
     ],
     ['update-secrets', ['--env <env>', '--from-file <file>', '--dry-run', '--profile']],
-    ['redrive-dlq', ['--queue <queue>', 'choices: "ingest", "email-acquire"', '--dry-run']],
+    ['redrive-dlq', ['--queue <queue>', 'which DLQ: ingest, email-acquire or tenant:<name>', '--dry-run']],
     ['session', ['--repl', '--exec', '--local-port', '--region']],
   ])('%s --help works offline', async (command, options) => {
     const { code, out } = await cli([command, '--help']);
@@ -77,7 +77,7 @@ describe('ops CLI', () => {
     [
       'an invalid queue',
       ['redrive-dlq', '--env', 'prod', '--queue', 'x'],
-      'Allowed choices are ingest, email-acquire',
+      'must be ingest, email-acquire or tenant:<name>.',
     ],
     [
       'a non-numeric TTL',

@@ -6,9 +6,20 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { environments } from '../../lib/config/environments';
+import type { EnvironmentInput } from '../../lib/config/schema';
 import { redriveDlq, type RedriveDlqOptions } from '../../scripts/ops/commands/redrive-dlq';
 import { ExitCode } from '../../scripts/ops/errors';
 import { ACCOUNT, OTHER_ACCOUNT, REGION, awsError, captureOutput, factory, mockedSts } from './helpers';
+
+/** prod with one large tenant (queues.tenants). */
+const WITH_TENANT: Record<string, EnvironmentInput> = {
+  ...environments,
+  prod: {
+    ...environments.prod!,
+    queues: { ...environments.prod!.queues, tenants: [{ name: 'acme', workers: 1 }] },
+  },
+};
 
 const arn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
 const url = (name: string) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`;
@@ -47,7 +58,10 @@ function setup(opts: { account?: string; dlqMessages?: number } = {}) {
     now: () => clock,
   };
   const run = (extra: Partial<RedriveDlqOptions> = {}) =>
-    redriveDlq({ env: 'prod', queue: 'ingest', profile: 'orcha-prod', ...extra }, deps);
+    redriveDlq(
+      { env: 'prod', queue: 'ingest', profile: 'orcha-prod', ...extra },
+      { ...deps, environments: WITH_TENANT },
+    );
   return { sts, sqsMock, clients, out, slept, run };
 }
 
@@ -149,7 +163,37 @@ describe('redrive-dlq', () => {
     expect(out.stdout()).toContain('following it instead of starting another');
   });
 
+  test("a tenant's DLQ goes back to the tenant's queue", async () => {
+    const { sqsMock, run } = setup();
+    sqsMock
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({ Results: [finished('COMPLETED', 7)] });
+    await expect(run({ queue: 'tenant:acme' })).resolves.toMatchObject({
+      outcome: 'completed',
+      dlq: 'v1-orcha-tenant-acme-ingest-dlq',
+      source: 'v1-orcha-tenant-acme-ingest',
+    });
+    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toEqual({
+      SourceArn: arn('v1-orcha-tenant-acme-ingest-dlq'),
+      DestinationArn: arn('v1-orcha-tenant-acme-ingest'),
+    });
+  });
+
   describe('bad input (exit 2)', () => {
+    test('a tenant that is not configured in the environment', async () => {
+      const { sts, run } = setup();
+      await expect(run({ queue: 'tenant:globex' })).rejects.toMatchObject({
+        exitCode: ExitCode.Usage,
+        message:
+          '--queue tenant:globex: environment prod has no tenant "globex" in queues.tenants (configured: acme)',
+      });
+      await expect(run({ env: 'staging', queue: 'tenant:acme' })).rejects.toMatchObject({
+        message: expect.stringContaining('(configured: none)'),
+      });
+      expect(sts.mock.calls()).toHaveLength(0);
+    });
+
     test('an unknown queue', async () => {
       const { sts, run } = setup();
       await expect(run({ queue: 'ingest-dlq' })).rejects.toMatchObject({

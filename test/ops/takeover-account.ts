@@ -90,6 +90,8 @@ const NOT_IN_ORIGINAL = [
   /repl-port-forwarding/,
   /^SSM-SessionManagerRunShell$/,
   /session-preferences/,
+  // Credential rotation and per-tenant queues (the original's roadmap).
+  /db-rotation|app-restart|rotation-sg|-tenant-/,
 ];
 
 export function inOriginal(resource: NamedResource): boolean {

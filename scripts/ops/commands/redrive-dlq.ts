@@ -11,9 +11,38 @@ import { toOpsError, verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
 import { OperationError, UsageError } from '../errors';
 import type { Output } from '../output';
+import type { Naming } from '../../../lib/config/naming';
+import type { EnvironmentConfig, EnvironmentInput } from '../../../lib/config/schema';
 
 export const QUEUE_KINDS = ['ingest', 'email-acquire'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
+
+/** `--queue tenant:<name>`: the dedicated queue of a tenant of `queues.tenants`. */
+export const TENANT_QUEUE_PREFIX = 'tenant:';
+
+/** What `--queue` accepts, for messages and help. */
+export const QUEUE_CHOICES = `${QUEUE_KINDS.join(', ')} or ${TENANT_QUEUE_PREFIX}<name>`;
+
+/** The DLQ and source queue that `--queue` names in an environment; bad values exit 2. */
+export function queuePairNames(
+  queue: string,
+  config: EnvironmentConfig,
+  naming: Naming,
+): { dlq: string; source: string } {
+  if (queue === 'ingest') return { dlq: naming.ingestDlq, source: naming.ingestQueue };
+  if (queue === 'email-acquire') return { dlq: naming.emailAcquireDlq, source: naming.emailAcquireQueue };
+  if (queue.startsWith(TENANT_QUEUE_PREFIX)) {
+    const name = queue.slice(TENANT_QUEUE_PREFIX.length);
+    const tenants = config.queues.tenants.map((t) => t.name);
+    if (!tenants.includes(name)) {
+      throw new UsageError(
+        `--queue ${queue}: environment ${config.name} has no tenant ${JSON.stringify(name)} in queues.tenants (configured: ${tenants.length > 0 ? tenants.join(', ') : 'none'})`,
+      );
+    }
+    return { dlq: naming.tenantIngestDlq(name), source: naming.tenantIngestQueue(name) };
+  }
+  throw new UsageError(`--queue must be one of ${QUEUE_CHOICES} (got ${JSON.stringify(queue)})`);
+}
 
 export interface RedriveDlqOptions {
   env: string;
@@ -34,6 +63,11 @@ export interface RedriveDlqDeps {
   out: Output;
   sleep(ms: number): Promise<void>;
   now(): number;
+  /**
+   * The environments' configuration.
+   * @default lib/config/environments.ts
+   */
+  environments?: Record<string, EnvironmentInput>;
 }
 
 export type RedriveOutcome = 'dry-run' | 'empty' | 'completed';
@@ -60,17 +94,8 @@ interface QueueInfo {
  * that task instead of starting a second one; a rerun on an empty DLQ does nothing.
  */
 export async function redriveDlq(options: RedriveDlqOptions, deps: RedriveDlqDeps): Promise<RedriveResult> {
-  const { config, naming } = resolveEnvironment(options.env);
-  if (!(QUEUE_KINDS as readonly string[]).includes(options.queue)) {
-    throw new UsageError(
-      `--queue must be one of ${QUEUE_KINDS.join(', ')} (got ${JSON.stringify(options.queue)})`,
-    );
-  }
-  const kind = options.queue as QueueKind;
-  const names =
-    kind === 'ingest'
-      ? { dlq: naming.ingestDlq, source: naming.ingestQueue }
-      : { dlq: naming.emailAcquireDlq, source: naming.emailAcquireQueue };
+  const { config, naming } = resolveEnvironment(options.env, deps.environments);
+  const names = queuePairNames(options.queue, config, naming);
   const pollMs = (options.pollSeconds ?? 5) * 1000;
   const timeoutMs = (options.timeoutSeconds ?? 900) * 1000;
   const { out } = deps;
