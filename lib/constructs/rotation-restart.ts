@@ -77,14 +77,14 @@ export interface RotationRestartProps {
 }
 
 /**
- * EventBridge publishes to the topic through the `SnsTopic` targets, which add their own
- * statements to the topic's policy and to its key's policy.
- *
  * What follows a rotation of the database credentials:
  * - `RotationSucceeded` → the restart function, which replaces the application instances one at a
  *   time, launch before terminate (lambda/app-restart);
  * - `RotationFailed`, a failed or cancelled instance refresh of the group, and errors of either
  *   function → the alerts topic.
+ *
+ * EventBridge publishes to the topic through the `SnsTopic` targets, which add their own
+ * statements to the topic's policy and to its key's policy.
  */
 export class RotationRestart extends Construct {
   public readonly function: nodejs.NodejsFunction;

@@ -167,3 +167,39 @@ test('where rotation is off (dev), none of it exists', () => {
   );
   expect(JSON.stringify(devOps.toJSON())).not.toContain('events.amazonaws.com');
 });
+
+describe("the offline matcher follows EventBridge's documented rules", () => {
+  const event = {
+    source: 'aws.ec2',
+    detail: {
+      state: 'running',
+      'instance-id': 'i-1',
+      c: 5,
+      tags: ['a', 'b'],
+      nested: [{ k: 'x' }, { k: 'y' }],
+    },
+  };
+  test.each<[string, unknown, boolean]>([
+    ['exact value', { source: ['aws.ec2'] }, true],
+    ['values are alternatives', { source: ['aws.s3', 'aws.ec2'] }, true],
+    ['types matter', { detail: { c: ['5'] } }, false],
+    ['a field the event lacks', { detail: { missing: ['x'] } }, false],
+    ['exists: false', { detail: { missing: [{ exists: false }] } }, true],
+    ['exists: true on a present field', { detail: { state: [{ exists: true }] } }, true],
+    ['an event array matches if one element does', { detail: { tags: ['b'] } }, true],
+    ['prefix', { detail: { 'instance-id': [{ prefix: 'i-' }] } }, true],
+    ['anything-but', { detail: { state: [{ 'anything-but': ['running'] }] } }, false],
+    ['numeric range', { detail: { c: [{ numeric: ['>', 0, '<=', 5] }] } }, true],
+    ['$or', { detail: { $or: [{ state: ['stopped'] }, { c: [5] }] } }, true],
+    ['$or with no match', { detail: { $or: [{ state: ['stopped'] }, { c: [6] }] } }, false],
+    ['nested objects in an array', { detail: { nested: { k: ['y'] } } }, true],
+    ['an object pattern against a scalar', { detail: { state: { x: ['running'] } } }, false],
+  ])('%s', (_what, pattern, expected) => {
+    expect(matchesEventPattern(pattern, event)).toBe(expected);
+  });
+
+  test('syntax it does not know fails the test instead of passing it', () => {
+    expect(() => matchesEventPattern({ source: [{ cidr: '10.0.0.0/24' }] }, event)).toThrow(/unsupported/);
+    expect(() => matchesEventPattern({ source: [] }, event)).toThrow(/empty/);
+  });
+});
