@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { cdkAppContext } from '../lib/config/project';
 
 // The CDK's WASM "CloudFormation Validate" plugin costs ~1.5 s per synth. Unit tests
 // assert templates directly; the plugin still runs in `cdk synth` and in CI's synth.
@@ -8,15 +7,7 @@ process.env.CDK_DISABLE_CLI_TELEMETRY = '1';
 
 // Every `new App()` in a test gets the feature flags and context of cdk.json and
 // cdk.context.json, exactly as `cdk synth` does.
-const root = path.join(__dirname, '..');
-const cdkJson = JSON.parse(readFileSync(path.join(root, 'cdk.json'), 'utf8')) as {
-  context: Record<string, unknown>;
-};
-const cdkContext = JSON.parse(readFileSync(path.join(root, 'cdk.context.json'), 'utf8')) as Record<
-  string,
-  unknown
->;
-process.env.CDK_CONTEXT_JSON = JSON.stringify({ ...cdkJson.context, ...cdkContext });
+process.env.CDK_CONTEXT_JSON = JSON.stringify(cdkAppContext());
 
 // Lambda handlers log through Powertools (JSON lines to stdout); tests assert on behaviour.
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

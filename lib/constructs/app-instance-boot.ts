@@ -15,9 +15,10 @@ import { Construct } from 'constructs';
 import { DATABASE_SSL_MODE, databaseEnvJq } from '../config/app-contract';
 import { Naming } from '../config/naming';
 import { registryOf } from './image-repository';
+import { projectPath } from '../config/project';
 
 /** Directory of the boot script and the files it writes on the instance. */
-export const BOOT_ASSETS_DIR = path.join(__dirname, '..', '..', 'assets', 'boot');
+export const BOOT_ASSETS_DIR = projectPath('assets', 'boot');
 
 /** The user data template; it embeds the other files with `{{FILE:<name>}}`. */
 export const BOOT_SCRIPT = 'boot.sh';

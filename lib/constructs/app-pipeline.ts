@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -16,6 +15,7 @@ import { acknowledge } from '../nag';
 import { ArtifactBucket } from './artifact-bucket';
 import { grantUseConnection } from './connection-access';
 import { repositoryUriOf } from './image-repository';
+import { projectPath } from '../config/project';
 
 /** The CodeBuild image of the specification (Amazon Linux 2, ARM64, standard 3.0). */
 export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
@@ -24,7 +24,7 @@ export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
 export const IMAGE_ENV_FILE = 'image.env';
 
 /** Tags the deployed image (run by the Record stage in the bundle's directory). */
-export const TAG_DEPLOYED_SCRIPT = path.join(__dirname, '..', '..', 'codebuild', 'tag-deployed-image.sh');
+export const TAG_DEPLOYED_SCRIPT = projectPath('codebuild', 'tag-deployed-image.sh');
 
 /** The application repository, reached through a CodeConnections (GitHub) connection. */
 export interface AppSource {

@@ -1,14 +1,14 @@
-import * as path from 'node:path';
 import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { lambdaCode } from './esbuild-bundling';
+import { projectPath } from '../config/project';
+import { managedLogGroup } from './log-group';
 
-const MIRROR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'tool-mirror', 'index.ts');
+const MIRROR_ENTRY = projectPath('lambda', 'tool-mirror', 'index.ts');
 
 /**
  * The docker compose plugin the instances install: pinned release and its SHA-256
@@ -29,7 +29,7 @@ export interface ComposePluginProps {
   /** Bucket the instances may read (the environment's pipeline artifacts bucket), by name. */
   readonly bucketName: string;
   /** Retention of the mirror function's log group. */
-  readonly logRetention: logs.RetentionDays;
+  readonly logRetentionDays: number;
   /** @default COMPOSE_PLUGIN */
   readonly release?: { readonly version: string; readonly url: string; readonly sha256: string };
 }
@@ -67,8 +67,8 @@ export class ComposePlugin extends Construct {
     this.objectKey = `tools/docker-compose/${release.version}/docker-compose-linux-aarch64`;
     this.s3Uri = `s3://${props.bucketName}/${this.objectKey}`;
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
+    const logGroup = managedLogGroup(this, 'Logs', {
+      retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const role = new iam.Role(this, 'Role', {

@@ -11,10 +11,9 @@ export interface DeveloperAccessProps {
   readonly instanceName: string;
   /**
    * The account's Session Manager preferences document, used for plain shell sessions
-   * (`aws ssm start-session --target …` without `--document-name`).
-   * @default 'SSM-SessionManagerRunShell'
+   * (`aws ssm start-session --target …` without `--document-name`): `naming.sessionManagerDocument`.
    */
-  readonly shellDocumentName?: string;
+  readonly shellDocumentName: string;
   /** Name of the port-forwarding document this construct creates, e.g. `v1-orcha-repl-port-forwarding`. */
   readonly replDocumentName: string;
   /** The only instance port developers may forward to (the application's REPL, 9878). */
@@ -89,7 +88,7 @@ export class DeveloperAccess extends Construct {
           sid: 'StartSessionWithAllowedDocuments',
           actions: ['ssm:StartSession'],
           resources: [
-            `arn:${partition}:ssm:${region}:${account}:document/${props.shellDocumentName ?? 'SSM-SessionManagerRunShell'}`,
+            `arn:${partition}:ssm:${region}:${account}:document/${props.shellDocumentName}`,
             `arn:${partition}:ssm:${region}:${account}:document/${props.replDocumentName}`,
           ],
         }),

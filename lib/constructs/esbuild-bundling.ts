@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ESBUILD_NODE_TARGET } from '../config/toolchain';
+import { PROJECT_ROOT } from '../config/project';
 
 export interface EsbuildBundleProps {
   /** The TypeScript entry point. */
@@ -17,7 +18,7 @@ export interface EsbuildBundleProps {
   readonly external?: string[];
 }
 
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = PROJECT_ROOT;
 
 /**
  * Where esbuild is told the bundle goes. It writes source-map `sources` relative to the outfile;

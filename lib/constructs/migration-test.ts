@@ -20,10 +20,11 @@ import type { EnvironmentConfig } from '../config/schema';
 import { acknowledge } from '../nag';
 import { esbuildBundling, lambdaCode } from './esbuild-bundling';
 import { repositoryUriOf } from './image-repository';
+import { projectPath } from '../config/project';
+import { managedLogGroup } from './log-group';
 
-const ROOT = path.join(__dirname, '..', '..');
-const RUNNER_DIR = path.join(ROOT, 'codebuild', 'migration-test');
-const JANITOR_ENTRY = path.join(ROOT, 'lambda', 'migration-janitor', 'index.ts');
+const RUNNER_DIR = projectPath('codebuild', 'migration-test');
+const JANITOR_ENTRY = projectPath('lambda', 'migration-janitor', 'index.ts');
 
 /** Tags the runner puts on every temporary instance (see codebuild/migration-test/orchestrator.ts). */
 const PURPOSE = 'migration-test';
@@ -268,9 +269,9 @@ export class MigrationTest extends Construct {
     }
 
     // --- The janitor: deletes temporary instances past their ExpiresAt tag, hourly.
-    const janitorLogs = new logs.LogGroup(this, 'JanitorLogs', {
+    const janitorLogs = managedLogGroup(this, 'JanitorLogs', {
       logGroupName: `/aws/lambda/${naming.migrationJanitor}`,
-      retention: retentionDays(config.monitoring.logRetentionDays),
+      retentionDays: config.monitoring.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Its own role: its own log group and the RDS statements below, nothing else.
@@ -467,13 +468,4 @@ function nagString(stack: Stack, value: string): string {
     throw new Error(`cannot render ${JSON.stringify(v)} for a cdk-nag finding id`);
   };
   return render(stack.resolve(value));
-}
-
-/** `logs.RetentionDays` for a number of days the service accepts. */
-function retentionDays(days: number): logs.RetentionDays {
-  const valid = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
-  if (!valid.includes(days)) {
-    throw new Error(`monitoring.logRetentionDays = ${days}: must be one of ${valid.join(', ')}`);
-  }
-  return days as logs.RetentionDays;
 }

@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Aws, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { acknowledge } from '../nag';
 import { substitute } from './app-instance-boot';
 import { confineParameterReads } from './parameter-isolation';
+import { projectPath } from '../config/project';
 
 /** The NAT instance's boot script template. */
-export const NAT_BOOT_SCRIPT = path.join(__dirname, '..', '..', 'assets', 'nat', 'nat-boot.sh');
+export const NAT_BOOT_SCRIPT = projectPath('assets', 'nat', 'nat-boot.sh');
 
 /** Longest NAT boot before CloudFormation counts the instance as failed. */
 export const NAT_BOOT_TIMEOUT = 'PT15M';

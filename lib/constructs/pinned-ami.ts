@@ -1,10 +1,10 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
+import { managedLogGroup } from './log-group';
 
 /** Owner of Amazon Linux images (the `amazon` alias of account 137112412989). */
 export const AMAZON_IMAGE_OWNER = 'amazon';
@@ -16,7 +16,7 @@ export interface PinnedAmiProps {
    */
   readonly imageName: string;
   /** Retention of the lookup function's log group. */
-  readonly logRetention: logs.RetentionDays;
+  readonly logRetentionDays: number;
 }
 
 /**
@@ -58,8 +58,8 @@ export class PinnedAmi extends Construct {
         new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),
       ]),
       installLatestAwsSdk: false,
-      logGroup: new logs.LogGroup(this, 'Logs', {
-        retention: props.logRetention,
+      logGroup: managedLogGroup(this, 'Logs', {
+        retentionDays: props.logRetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
       }),
     });

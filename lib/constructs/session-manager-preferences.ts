@@ -1,20 +1,21 @@
-import * as path from 'node:path';
 import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { lambdaCode } from './esbuild-bundling';
+import { projectPath } from '../config/project';
+import { managedLogGroup } from './log-group';
+import { accountNames } from '../config/naming';
 
 /** The name Session Manager reads its account-wide preferences from (one per account and region). */
-export const SESSION_MANAGER_PREFERENCES_DOCUMENT = 'SSM-SessionManagerRunShell';
+const SESSION_MANAGER_PREFERENCES_DOCUMENT = accountNames.sessionManagerDocument;
 
 /** CloudFormation type of the upsert. */
 export const SESSION_PREFERENCES_RESOURCE_TYPE = 'Custom::SessionManagerPreferences';
 
-const HANDLER_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'session-preferences', 'index.ts');
+const HANDLER_ENTRY = projectPath('lambda', 'session-preferences', 'index.ts');
 
 export interface SessionManagerPreferencesProps {
   /**
@@ -35,11 +36,8 @@ export interface SessionManagerPreferencesProps {
    * @default 20
    */
   readonly idleSessionTimeoutMinutes?: number;
-  /**
-   * Retention of the function's own log group.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly functionLogRetention?: logs.RetentionDays;
+  /** Retention of the function's own log group, in days (the environment's `monitoring.logRetentionDays`). */
+  readonly functionLogRetentionDays: number;
 }
 
 /**
@@ -89,9 +87,9 @@ export class SessionManagerPreferences extends Construct {
       resource: 'document',
       resourceName: SESSION_MANAGER_PREFERENCES_DOCUMENT,
     });
-    const functionLogs = new logs.LogGroup(this, 'FunctionLogs', {
+    const functionLogs = managedLogGroup(this, 'FunctionLogs', {
       logGroupName: `/aws/lambda/${props.functionName}`,
-      retention: props.functionLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      retentionDays: props.functionLogRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Its own role: its log group and the one document, nothing else.

@@ -5,13 +5,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { lambdaCode } from '../constructs/esbuild-bundling';
 import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
-import * as path from 'node:path';
+import { projectPath } from '../config/project';
+import { managedLogGroup } from '../constructs/log-group';
 
 export interface PipelineNotificationsProps {
   /** Name of the topic the team subscribes to. */
@@ -21,7 +21,7 @@ export interface PipelineNotificationsProps {
   /** Words in front of every subject, e.g. `[Orcha infra]`. */
   readonly subjectPrefix: string;
   /** Retention of the notifier function's logs. */
-  readonly logRetention: logs.RetentionDays;
+  readonly logRetentionDays: number;
 }
 
 /** The execution states that reach people. */
@@ -45,8 +45,8 @@ export class PipelineNotifications extends Construct {
     });
     this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
 
-    const logGroup = new logs.LogGroup(this, 'NotifierLogs', {
-      retention: props.logRetention,
+    const logGroup = managedLogGroup(this, 'NotifierLogs', {
+      retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Its own role: write to its own log group and publish to the topic, nothing else.
@@ -57,7 +57,7 @@ export class PipelineNotifications extends Construct {
     logGroup.grantWrite(role);
     const notifier = new nodejs.NodejsFunction(this, 'Notifier', {
       role,
-      code: lambdaCode(path.join(__dirname, '..', '..', 'lambda', 'pipeline-notifier', 'index.ts')),
+      code: lambdaCode(projectPath('lambda', 'pipeline-notifier', 'index.ts')),
       handler: 'index.handler',
       // Named, not NODEJS_LATEST: with NODEJS_LATEST the CDK would bundle the whole AWS SDK.
       runtime: LAMBDA_NODEJS_RUNTIME,

@@ -2,7 +2,6 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codeconnections from 'aws-cdk-lib/aws-codeconnections';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { CodePipeline, CodePipelineSource, type ManualApprovalStep, Step } from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { pipelineNames } from '../config/naming';
@@ -26,6 +25,9 @@ export interface PipelineStackProps extends StackProps {
   /** The stages to deploy, in order. Every stage after the first is gated. */
   readonly stages: readonly OrchaStage[];
 }
+
+/** Retention of the pipeline stack's own log groups (the notifier's), in days. */
+const PIPELINE_LOG_RETENTION_DAYS = 30;
 
 /**
  * The self-mutating infrastructure pipeline: GitHub `master` → synth (lint, type-check,
@@ -59,7 +61,7 @@ export class PipelineStack extends Stack {
       topicName: pipelineNames.notificationsTopic,
       email: config.notificationEmail,
       subjectPrefix: '[Orcha infra]',
-      logRetention: logs.RetentionDays.ONE_MONTH,
+      logRetentionDays: PIPELINE_LOG_RETENTION_DAYS,
     });
 
     this.crossAccount = props.stages.some((stage) => stage.config.account !== config.account);

@@ -175,7 +175,7 @@ export class ComputeStack extends Stack {
     // The compose plugin, copied into the artifacts bucket (which the role reads) at deploy time.
     const composePlugin = new ComposePlugin(this, 'ComposePlugin', {
       bucketName: naming.pipelineArtifactsBucket(config.account),
-      logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      logRetentionDays: config.monitoring.logRetentionDays,
     });
 
     const boot = new AppInstanceBoot(this, 'Boot', {
@@ -267,7 +267,7 @@ export class ComputeStack extends Stack {
       this.sessionManagerPreferences = new SessionManagerPreferences(this, 'SessionManagerPreferences', {
         logGroupName: accountNames.ssmSessionsLogGroup,
         functionName: accountNames.sessionPreferencesFunction,
-        functionLogRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+        functionLogRetentionDays: config.monitoring.logRetentionDays,
       });
     }
 

@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -8,6 +7,7 @@ import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { acknowledge } from '../nag';
 import { SubnetGroups } from './foundation-stack';
+import { managedLogGroup } from '../constructs/log-group';
 
 export interface DataStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -63,13 +63,12 @@ export class DataStack extends Stack {
 
     // The exported logs' groups, created here with their retention rather than by RDS (no retention)
     // or by a LogRetention custom resource (a Lambda function per stack).
-    const logGroups = DB_LOG_EXPORTS.map(
-      (kind) =>
-        new logs.LogGroup(this, `DbLogGroup-${kind}`, {
-          logGroupName: `/aws/rds/instance/${naming.dbInstance}/${kind}`,
-          retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
+    const logGroups = DB_LOG_EXPORTS.map((kind) =>
+      managedLogGroup(this, `DbLogGroup-${kind}`, {
+        logGroupName: `/aws/rds/instance/${naming.dbInstance}/${kind}`,
+        retentionDays: config.monitoring.logRetentionDays,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
     );
 
     this.database = new rds.DatabaseInstance(this, 'Database', {

@@ -12,6 +12,7 @@ import { accountNames, type Naming } from '../config/naming';
 import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { PinnedAmi } from '../constructs/pinned-ami';
 import { acknowledge } from '../nag';
+import { managedLogGroup } from '../constructs/log-group';
 
 export interface FoundationStackProps extends StackProps {
   /** The validated environment. */
@@ -84,7 +85,7 @@ export class FoundationStack extends Stack {
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
     const { config, naming } = props;
-    const retention = config.monitoring.logRetentionDays as logs.RetentionDays;
+    const retentionDays = config.monitoring.logRetentionDays;
 
     // --- Network
     // Subnets with egress through the NAT instance, for the migration test's builds and for the
@@ -95,7 +96,10 @@ export class FoundationStack extends Stack {
     // self-check, cfn-signal) on the environment's pinned image: it is replaced only when the
     // pin moves (CloudFormation starts the new one, waits for its signal, moves the route, then
     // terminates the old one).
-    this.ami = new PinnedAmi(this, 'Ami', { imageName: config.compute.amiName, logRetention: retention });
+    this.ami = new PinnedAmi(this, 'Ami', {
+      imageName: config.compute.amiName,
+      logRetentionDays: retentionDays,
+    });
     const natBoot = buildSubnets ? new NatInstanceBoot(this) : undefined;
     if (natBoot) {
       this.natProvider = ec2.NatProvider.instanceV2({
@@ -130,9 +134,9 @@ export class FoundationStack extends Stack {
       flowLogs: {
         Rejected: {
           destination: ec2.FlowLogDestination.toCloudWatchLogs(
-            new logs.LogGroup(this, 'FlowLogs', {
+            managedLogGroup(this, 'FlowLogs', {
               logGroupName: naming.vpcFlowLogGroup,
-              retention,
+              retentionDays,
               removalPolicy: RemovalPolicy.DESTROY,
             }),
           ),
@@ -368,7 +372,7 @@ export class FoundationStack extends Stack {
 
     // --- Log groups (here, so that the instances, builds and sessions of later stacks find them)
     const logGroup = (id: string, logGroupName: string) =>
-      new logs.LogGroup(this, id, { logGroupName, retention, removalPolicy: RemovalPolicy.RETAIN });
+      managedLogGroup(this, id, { logGroupName, retentionDays, removalPolicy: RemovalPolicy.RETAIN });
     this.applicationLogGroup = logGroup('ApplicationLogGroup', naming.applicationLogGroup);
     this.userDataLogGroup = logGroup('UserDataLogGroup', naming.userDataLogGroup);
     this.codeBuildLogGroup = logGroup('CodeBuildLogGroup', naming.codeBuildLogGroup);

@@ -26,8 +26,7 @@ import {
   type Template,
 } from './model';
 import { optionDeltas, type OptionDelta } from './options';
-
-const ROOT = join(__dirname, '..', '..');
+import { cdkAppContext, projectPath } from '../../lib/config/project';
 
 export function loadPrices(file = join(__dirname, 'prices.eu-central-1.json')): Prices {
   return pricesSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
@@ -35,15 +34,6 @@ export function loadPrices(file = join(__dirname, 'prices.eu-central-1.json')): 
 
 export function loadAssumptions(file = join(__dirname, 'assumptions.json')): Assumptions {
   return assumptionsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-}
-
-/** cdk.json's context and cdk.context.json, as `cdk synth` passes them to the app. */
-function projectContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  };
-  const cached = JSON.parse(readFileSync(join(ROOT, 'cdk.context.json'), 'utf8')) as Record<string, unknown>;
-  return { ...cdkJson.context, ...cached };
 }
 
 export interface SynthesizedTemplates {
@@ -58,7 +48,7 @@ export function synthesizeTemplates(): SynthesizedTemplates {
   // The report reads templates; CloudFormation validation is the synth's job, not this one's.
   process.env.CDK_VALIDATION = 'false';
   try {
-    const app = new App({ outdir, context: projectContext() });
+    const app = new App({ outdir, context: cdkAppContext() });
     const built = buildApp(app);
     const assembly = app.synth();
     const stages: Record<string, Template[]> = {};
@@ -235,7 +225,7 @@ export function renderReadmeSection(report: CostReport): string {
 }
 
 /** Rewrites the README's cost section in place. */
-export function updateReadme(report: CostReport, file = join(ROOT, 'README.md')): void {
+export function updateReadme(report: CostReport, file = projectPath('README.md')): void {
   const readme = readFileSync(file, 'utf8');
   const start = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);

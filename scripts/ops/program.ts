@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import { environmentNames } from '../../lib/config/load';
 import { defaultClientFactory, type ClientFactory } from './aws';
 import { delegateSubdomain, DEFAULT_NS_TTL } from './commands/delegate-subdomain';
@@ -80,9 +80,17 @@ function withAwsOptions(command: Command, what = 'the environment'): Command {
     .option('--region <region>', "AWS region (default: the environment's configured region)");
 }
 
+/** Help that says which options are required (commander lists them like any other). */
+function describeRequired(this: Help, option: Option): string {
+  const text = Help.prototype.optionDescription.call(this, option);
+  return option.mandatory ? `${text} (required)` : text;
+}
+
 /** The `npm run ops` program. */
 export function buildProgram(deps: CliDeps): Command {
   const program = new Command('npm run ops --');
+  // Set before the commands are added: subcommands copy the help configuration.
+  program.configureHelp({ optionDescription: describeRequired });
   program
     .description(
       "Orcha operations tools. Every command checks that the credentials belong to the environment's account.",
@@ -96,7 +104,7 @@ export function buildProgram(deps: CliDeps): Command {
     .addHelpText(
       'after',
       `\n${EXIT_CODES_HELP}\n\nRunbooks: docs/runbooks/README.md\n\nExamples:\n` +
-        `  npm run ops -- delegate-subdomain prod Z0123456789ABCDEFGHIJ --profile orcha-prod --management-profile orcha-management --dry-run\n` +
+        `  npm run ops -- delegate-subdomain --env prod --hosted-zone-id Z0123456789ABCDEFGHIJ --profile orcha-prod --management-profile orcha-management --dry-run\n` +
         `  npm run ops -- update-secrets --env prod --from-file secrets --profile orcha-prod --dry-run\n` +
         `  npm run ops -- redrive-dlq --env prod --queue ingest --profile orcha-prod\n` +
         `  npm run ops -- session --env prod --repl --profile orcha-prod --exec\n` +
@@ -111,8 +119,12 @@ export function buildProgram(deps: CliDeps): Command {
         "Delegate the environment's hosted zone (dns.zoneName, e.g. prod.getorcha.com) from the parent zone " +
           '(getorcha.com) in the management account: UPSERT the NS record there. Idempotent.',
       )
-      .argument('<env>', envHelp())
-      .argument('<hostedZoneId>', "id of the environment's hosted zone (Z…), from the Foundation stack"),
+      .requiredOption('--env <env>', envHelp())
+      .requiredOption(
+        '--hosted-zone-id <id>',
+        "id of the environment's hosted zone (Z…), from the Foundation stack",
+      )
+      .addHelpText('after', `\n${DELEGATE_POSITIONAL_DEPRECATION}`),
     "the environment's account",
   )
     .option('--management-profile <name>', 'AWS profile for the management account (parent zone)')
@@ -133,26 +145,24 @@ export function buildProgram(deps: CliDeps): Command {
       '--force',
       'replace an existing NS record that lists other name servers (refused without it: it may point at a live zone)',
     )
-    .action(
-      async (env: string, hostedZoneId: string, o: Record<string, string | number | boolean | undefined>) => {
-        await delegateSubdomain(
-          {
-            env,
-            hostedZoneId,
-            profile: o.profile as string | undefined,
-            region: o.region as string | undefined,
-            managementProfile: o.managementProfile as string | undefined,
-            managementRoleArn: o.managementRoleArn as string | undefined,
-            parentZoneId: o.parentZoneId as string | undefined,
-            ttl: o.ttl as number,
-            waitSeconds: o.wait as number,
-            dryRun: Boolean(o.dryRun),
-            force: Boolean(o.force),
-          },
-          deps,
-        );
-      },
-    );
+    .action(async (o: Record<string, string | number | boolean | undefined>) => {
+      await delegateSubdomain(
+        {
+          env: o.env as string,
+          hostedZoneId: o.hostedZoneId as string,
+          profile: o.profile as string | undefined,
+          region: o.region as string | undefined,
+          managementProfile: o.managementProfile as string | undefined,
+          managementRoleArn: o.managementRoleArn as string | undefined,
+          parentZoneId: o.parentZoneId as string | undefined,
+          ttl: o.ttl as number,
+          waitSeconds: o.wait as number,
+          dryRun: Boolean(o.dryRun),
+          force: Boolean(o.force),
+        },
+        deps,
+      );
+    });
 
   withAwsOptions(
     program
@@ -284,11 +294,50 @@ export function buildProgram(deps: CliDeps): Command {
   return program;
 }
 
+const DELEGATE_POSITIONAL_DEPRECATION =
+  'Deprecated: "delegate-subdomain <env> <hostedZoneId>"; use "delegate-subdomain --env <env> --hosted-zone-id <id>" (the positional form still works for now).';
+
+/**
+ * `delegate-subdomain <env> <hostedZoneId>`, the form before it took `--env` like every other
+ * command: rewritten to `--env <env> --hosted-zone-id <hostedZoneId>`, with one deprecation line
+ * on stderr. Options may stand before, between or after the two words; which options take a
+ * value is read from the command itself. Any other argv is returned as it is.
+ */
+export function rewriteLegacyDelegateArgs(argv: string[], program: Command, out: Output): string[] {
+  const [node, script, name, ...rest] = argv;
+  const command = program.commands.find((c) => c.name() === 'delegate-subdomain');
+  if (name !== 'delegate-subdomain' || !command) return argv;
+  const kept: string[] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i];
+    if (token === '--') {
+      positional.push(...rest.slice(i + 1));
+      break;
+    }
+    if (token.startsWith('-') && token.length > 1) {
+      kept.push(token);
+      const flag = token.split('=')[0];
+      const option = command.options.find((o) => o.long === flag || o.short === flag);
+      const takesValue = option !== undefined && (option.required || option.optional);
+      if (takesValue && !token.includes('=') && i + 1 < rest.length) kept.push(rest[++i]);
+      continue;
+    }
+    positional.push(token);
+  }
+  if (positional.length === 0) return argv;
+  out.error(DELEGATE_POSITIONAL_DEPRECATION);
+  const [env, hostedZoneId, ...extra] = positional;
+  const named = ['--env', env];
+  if (hostedZoneId !== undefined) named.push('--hosted-zone-id', hostedZoneId);
+  return [node, script, name, ...named, ...kept, ...extra];
+}
+
 /** Runs the CLI on `argv` (as in process.argv) and resolves with the exit code. */
 export async function main(argv: string[], deps: CliDeps = defaultDeps): Promise<number> {
   const program = buildProgram(deps);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(rewriteLegacyDelegateArgs(argv, program, deps.out));
     return ExitCode.Ok;
   } catch (err) {
     if (err instanceof CommanderError) {

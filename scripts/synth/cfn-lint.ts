@@ -6,13 +6,14 @@ import {
 } from '../../lib/config/environments';
 import type { EnvironmentInput, PipelineInput } from '../../lib/config/schema';
 import { CFN_LINT_VERSION } from '../../lib/config/toolchain';
+import { PROJECT_ROOT } from '../../lib/config/project';
 
 /**
  * AWS's CloudFormation linter over the synthesized templates: an independent check of what the
  * CDK wrote, with the project's `.cfnlintrc` (its ignores and schema patch, each with a reason).
  */
 
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = PROJECT_ROOT;
 export const CFN_LINT_CONFIG = path.join(ROOT, '.cfnlintrc');
 
 /** Every region the configuration deploys to (environments and the pipeline), sorted, once each. */

@@ -10,6 +10,7 @@ import {
   NODE_MAJOR,
 } from '../../lib/config/toolchain';
 import { buildSpecsOf, commandsOf, unpinnedToolsOf } from './buildspecs';
+import { PROJECT_ROOT } from '../../lib/config/project';
 
 /**
  * Invariants over every template of the whole app (the pipeline stack and every stage's stacks),
@@ -126,7 +127,7 @@ describe('GitHub connections', () => {
 });
 
 // --- Tools the pipeline installs, and the Node.js they run on (issue 9, item 4) ---
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = PROJECT_ROOT;
 const specs = buildSpecsOf(assembly.directory);
 
 describe('every buildspec of the synthesized app', () => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILD_SPEC, IMAGE_ENV_FILE } from '../../lib/constructs/app-pipeline';
 import { loadEnvironment } from '../../lib/config/load';
+import { projectPath } from '../../lib/config/project';
 
 /**
  * The reference application repository (examples/app-repository) fits what the app pipeline and
@@ -9,7 +10,7 @@ import { loadEnvironment } from '../../lib/config/load';
  * available here, so the Dockerfile is checked for its contract, not built.
  */
 
-const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'app-repository');
+const EXAMPLE = projectPath('examples', 'app-repository');
 const read = (f: string): string => fs.readFileSync(path.join(EXAMPLE, f), 'utf8');
 
 test('the Dockerfile has the `test` stage the build targets, and the runtime stage last', () => {

@@ -5,6 +5,7 @@ import { renderBootScript } from '../../lib/constructs/app-instance-boot';
 import { connectionEnv } from '../../codebuild/migration-test/command';
 import { SAMPLE_VALUES } from './sample-values';
 import { InstanceSandbox } from './support/instance-sandbox';
+import { projectPath } from '../../lib/config/project';
 
 /**
  * The application's life on an instance, end to end, by running the real scripts: the rendered
@@ -13,7 +14,7 @@ import { InstanceSandbox } from './support/instance-sandbox';
  * the CodeDeploy agent lays them out, run from the agent's working directory.
  */
 
-const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'app-repository');
+const EXAMPLE = projectPath('examples', 'app-repository');
 const REGISTRY = SAMPLE_VALUES.registry;
 const REPOSITORY = `${REGISTRY}/v1-orcha`;
 const GROUP_ID = '5c8e0a4f-1b2d-4c3e-9f8a-7d6b5a4c3b2a';

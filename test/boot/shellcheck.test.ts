@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BOOT_ASSETS_DIR, renderBootScript } from '../../lib/constructs/app-instance-boot';
 import { SAMPLE_VALUES } from './sample-values';
+import { projectPath } from '../../lib/config/project';
 
 /**
  * shellcheck is required (CI installs it; locally `apt-get install -y shellcheck`): a boot
@@ -65,7 +66,7 @@ describe('boot scripts pass shellcheck', () => {
     'examples/app-repository/scripts/validate-service.sh',
     'examples/app-repository/docker-entrypoint.sh',
   ])('%s', (file) => {
-    const { status, output } = shellcheck(path.join(__dirname, '..', '..', file));
+    const { status, output } = shellcheck(projectPath(file));
     expect(output).toBe('');
     expect(status).toBe(0);
   });

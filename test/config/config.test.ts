@@ -14,6 +14,7 @@ import {
 } from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
 import { isIpv4Cidr, type EnvironmentInput } from '../../lib/config/schema';
+import { PROJECT_ROOT } from '../../lib/config/project';
 
 /** Sets the value at a dotted path of a plain object (deletes it for `undefined`). */
 function setPath(target: Record<string, unknown>, pathInConfig: string, value: unknown): void {
@@ -280,7 +281,7 @@ describe('bad configuration fails with one message naming the field and the valu
 
   test('the app exits non-zero with the one message and writes nothing', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'orcha-bad-config-'));
-    const root = path.join(__dirname, '..', '..');
+    const root = PROJECT_ROOT;
     const result = spawnSync(
       path.join(root, 'node_modules', '.bin', 'tsx'),
       [path.join(root, 'bin', 'orcha.ts')],

@@ -4,7 +4,6 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { AMAZON_IMAGE_OWNER, PinnedAmi } from '../../lib/constructs/pinned-ami';
 
 const NAME = 'al2023-ami-2023.6.20241111.0-kernel-6.1-arm64';
@@ -13,7 +12,7 @@ let ami: PinnedAmi;
 
 beforeAll(() => {
   const stack = new Stack(new App(), 'S', { env: { account: '700558745280', region: 'eu-central-1' } });
-  ami = new PinnedAmi(stack, 'Ami', { imageName: NAME, logRetention: logs.RetentionDays.ONE_MONTH });
+  ami = new PinnedAmi(stack, 'Ami', { imageName: NAME, logRetentionDays: 30 });
   template = Template.fromStack(stack);
 });
 

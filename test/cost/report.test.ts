@@ -3,7 +3,6 @@
  * option's delta next to the original design's price, the README's table generated from it.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadEnvironment } from '../../lib/config/load';
 import { estimateEnvironment, type LineItem, type Template } from '../../scripts/cost/model';
 import {
@@ -18,6 +17,7 @@ import {
   synthesizeTemplates,
   type CostReport,
 } from '../../scripts/cost/report';
+import { projectPath } from '../../lib/config/project';
 
 const prices = loadPrices();
 const assumptions = loadAssumptions();
@@ -134,7 +134,7 @@ test('a resource without a price fails with one message naming it', () => {
 });
 
 test('the README shows the table that `npm run cost -- --update-readme` writes', () => {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const readme = readFileSync(projectPath('README.md'), 'utf8');
   const start = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);
   expect(start).toBeGreaterThan(-1);

@@ -1,4 +1,4 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,10 @@ import { loadEnvironment, loadPipeline } from '../../lib/config/load';
 import { pipelineNames } from '../../lib/config/naming';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { OrchaStage } from '../../lib/stages/orcha-stage';
-import { registerNag } from '../../lib/nag';
+import { acknowledge } from '../../lib/nag/acknowledge';
+import { packEvaluationSchema } from '../../lib/nag/evaluation';
+import { extraPacksFromContext, registerNag } from '../../lib/nag/registration';
+import { BUCKET_REASON, quietly, stageWithData } from '../helpers/nag';
 
 /**
  * The registration itself, as bin/ does it: AwsSolutions registered once on the App must
@@ -67,4 +70,68 @@ test('one registration on the App audits the pipeline stack and every stage insi
       'AwsSolutions-S10 @ v1-orcha-infra-pipeline/DeliberatelyNonCompliant/Resource',
     ].sort(),
   );
+});
+
+describe('registerNag()', () => {
+  it('registers once per App', () => {
+    const app = new App();
+    registerNag(app);
+    expect(() => registerNag(app)).toThrow(/already/);
+  });
+
+  it('parses the compliancePacks switch', () => {
+    expect(extraPacksFromContext(new App())).toEqual([]);
+    expect(extraPacksFromContext(new App({ context: { compliancePacks: 'nist, PCI,nist' } }))).toEqual([
+      'nist',
+      'pci',
+    ]);
+    expect(extraPacksFromContext(new App({ context: { compliancePacks: 'all' } }))).toEqual([
+      'nist',
+      'hipaa',
+      'pci',
+    ]);
+    expect(() => extraPacksFromContext(new App({ context: { compliancePacks: 'nist,sox' } }))).toThrow(/sox/);
+  });
+
+  it('fails the synth on an open AwsSolutions finding and lists it in the validation report', () => {
+    const app = new App();
+    stageWithData(app);
+    registerNag(app);
+    expect(() => quietly(() => app.synth())).toThrow(/AwsSolutions-S1/);
+    const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+    const aws = report.pluginReports.find((r: { pluginName: string }) => r.pluginName === 'AwsSolutions');
+    expect(aws.conclusion).toBe('failure');
+    expect(aws.violations.map((v: { ruleName: string }) => v.ruleName)).toContain('AwsSolutions-S10');
+  });
+
+  it('passes once every finding is fixed or acknowledged, and records what was checked', () => {
+    const app = new App();
+    const stage = new Stage(app, 'Dev');
+    const stack = new Stack(stage, 'Data');
+    const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: true });
+    acknowledge(bucket, 'AwsSolutions-S1', BUCKET_REASON);
+    registerNag(app, { extraPacks: ['nist'] });
+    expect(() => quietly(() => app.synth())).not.toThrow();
+    const evaluation = packEvaluationSchema.parse(
+      JSON.parse(readFileSync(path.join(app.outdir, 'nag-evaluation', 'AwsSolutions.json'), 'utf8')),
+    );
+    expect(evaluation.mode).toBe('enforce');
+    const data = evaluation.stacks.find((s) => s.stackPath === 'Dev/Data');
+    expect(data?.rulesChecked).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+    expect(data?.rulesChecked).not.toContain('AwsSolutions-IAM5');
+    expect(data?.acknowledged).toEqual([
+      {
+        ruleId: 'AwsSolutions-S1',
+        resourcePath: 'Dev/Data/Bucket/Resource',
+        reason: BUCKET_REASON,
+        acknowledgedAt: 'Dev/Data/Bucket',
+      },
+    ]);
+    // NIST findings on the same bucket are reported but did not fail the synth.
+    const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+    const nist = report.pluginReports.find((r: { pluginName: string }) => r.pluginName === 'NIST.800.53.R5');
+    expect(nist.conclusion).toBe('success');
+    expect(nist.violations.length).toBeGreaterThan(0);
+    expect(nist.violations[0].ruleMetadata).toEqual(expect.objectContaining({ mode: 'report-only' }));
+  });
 });

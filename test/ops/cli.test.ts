@@ -20,10 +20,12 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExitCode } from '../../scripts/ops/errors';
-import { main, whichOnPath } from '../../scripts/ops/program';
+import type { Command } from 'commander';
+import { buildProgram, main, rewriteLegacyDelegateArgs, whichOnPath } from '../../scripts/ops/program';
 import { REGION, awsError, captureOutput, cliDeps, factory, mockedSts } from './helpers';
+import { PROJECT_ROOT } from '../../lib/config/project';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = PROJECT_ROOT;
 
 async function cli(args: string[], clients = factory({})) {
   const out = captureOutput();
@@ -46,7 +48,14 @@ describe('ops CLI', () => {
   test.each([
     [
       'delegate-subdomain',
-      ['--management-profile', '--management-role-arn', '--parent-zone-id', '--dry-run'],
+      [
+        '--env <env>',
+        '--hosted-zone-id <id>',
+        '--management-profile',
+        '--management-role-arn',
+        '--parent-zone-id',
+        '--dry-run',
+      ],
     ],
     ['update-secrets', ['--env <env>', '--from-file <file>', '--dry-run', '--profile']],
     ['redrive-dlq', ['--queue <queue>', 'which DLQ: ingest, email-acquire or tenant:<name>', '--dry-run']],
@@ -73,7 +82,17 @@ describe('ops CLI', () => {
       ['update-secrets', '--env', 'prod'],
       "required option '--from-file <file>'",
     ],
-    ['a missing argument', ['delegate-subdomain', 'prod'], "missing required argument 'hostedZoneId'"],
+    [
+      'a missing hosted zone',
+      ['delegate-subdomain', '--env', 'prod'],
+      "required option '--hosted-zone-id <id>'",
+    ],
+    [
+      'a missing hosted zone (old positional form)',
+      ['delegate-subdomain', 'prod'],
+      "required option '--hosted-zone-id <id>'",
+    ],
+    ['a third positional word', ['delegate-subdomain', 'prod', 'Z1', 'extra'], 'too many arguments'],
     [
       'an invalid queue',
       ['redrive-dlq', '--env', 'prod', '--queue', 'x'],
@@ -81,7 +100,7 @@ describe('ops CLI', () => {
     ],
     [
       'a non-numeric TTL',
-      ['delegate-subdomain', 'prod', 'Z1', '--ttl', 'soon'],
+      ['delegate-subdomain', '--env', 'prod', '--hosted-zone-id', 'Z1', '--ttl', 'soon'],
       'must be a whole number from 60',
     ],
     ['an unknown option', ['session', '--env', 'prod', '--ssh'], "unknown option '--ssh'"],
@@ -181,7 +200,18 @@ describe('ops CLI', () => {
         .resolves({ HostedZone: { Id: 'Z1', Name: 'dev.getorcha.com.', CallerReference: 'x' } });
       const clients = factory({ sts: () => sts.client, route53: () => route53 });
       const { code, out } = await cli(
-        ['delegate-subdomain', 'prod', 'Z1', '--profile', 'orcha-prod', '--ttl', '300', '--dry-run'],
+        [
+          'delegate-subdomain',
+          '--env',
+          'prod',
+          '--hosted-zone-id',
+          'Z1',
+          '--profile',
+          'orcha-prod',
+          '--ttl',
+          '300',
+          '--dry-run',
+        ],
         clients,
       );
       expect(code).toBe(ExitCode.Usage);
@@ -189,6 +219,7 @@ describe('ops CLI', () => {
         'Hosted zone Z1 is dev.getorcha.com., but environment "prod" uses prod.getorcha.com.',
       );
       expect(clients.targets[0]?.target).toEqual({ region: REGION, profile: 'orcha-prod' });
+      expect(out.stderr()).not.toContain('Deprecated');
     });
   });
 
@@ -218,7 +249,17 @@ describe('ops CLI', () => {
       ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() },
     });
     const clients = factory({ sts: () => sts.client, route53: () => route53 });
-    const args = ['delegate-subdomain', 'prod', 'Z1', '--profile', 'orcha-prod', '--wait', '0'];
+    const args = [
+      'delegate-subdomain',
+      '--env',
+      'prod',
+      '--hosted-zone-id',
+      'Z1',
+      '--profile',
+      'orcha-prod',
+      '--wait',
+      '0',
+    ];
 
     const refused = await cli(args, clients);
     expect(refused.code).toBe(ExitCode.Usage);
@@ -228,6 +269,102 @@ describe('ops CLI', () => {
     const forced = await cli([...args, '--force'], clients);
     expect(forced.code).toBe(ExitCode.Ok);
     expect(r53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+  });
+
+  describe('delegate-subdomain, old positional form', () => {
+    const DEPRECATION =
+      'Deprecated: "delegate-subdomain <env> <hostedZoneId>"; use "delegate-subdomain --env <env> --hosted-zone-id <id>" (the positional form still works for now).';
+
+    test('still works, with one deprecation line on stderr and the same outcome as --env', async () => {
+      const run = async (args: string[]) => {
+        const sts = mockedSts();
+        const route53 = new Route53Client({ region: REGION });
+        mockClient(route53)
+          .on(GetHostedZoneCommand)
+          .resolves({ HostedZone: { Id: 'Z1', Name: 'dev.getorcha.com.', CallerReference: 'x' } });
+        const clients = factory({ sts: () => sts.client, route53: () => route53 });
+        const result = await cli(args, clients);
+        return { ...result, target: clients.targets[0]?.target };
+      };
+      const legacy = await run(['delegate-subdomain', '--profile', 'orcha-prod', 'prod', '--dry-run', 'Z1']);
+      const named = await run([
+        'delegate-subdomain',
+        '--env',
+        'prod',
+        '--hosted-zone-id',
+        'Z1',
+        '--profile',
+        'orcha-prod',
+        '--dry-run',
+      ]);
+      const lines = legacy.out.stderr().split('\n');
+      expect(lines.filter((l) => l.startsWith('Deprecated'))).toEqual([DEPRECATION]);
+      expect(lines.filter((l) => !l.startsWith('Deprecated')).join('\n')).toBe(named.out.stderr());
+      expect(legacy.code).toBe(named.code);
+      expect(legacy.target).toEqual({ region: REGION, profile: 'orcha-prod' });
+    });
+
+    test.each([
+      [
+        ['delegate-subdomain', 'prod', 'Z1'],
+        ['--env', 'prod', '--hosted-zone-id', 'Z1'],
+      ],
+      [
+        ['delegate-subdomain', '--ttl', '300', 'prod', '--wait=0', 'Z1', '--force'],
+        ['--env', 'prod', '--hosted-zone-id', 'Z1', '--ttl', '300', '--wait=0', '--force'],
+      ],
+      [['delegate-subdomain', '--env', 'prod', '--hosted-zone-id', 'Z1'], undefined],
+      [['session', 'prod'], undefined],
+    ])('rewrites %j', (args, expected) => {
+      const out = captureOutput();
+      const program = buildProgram(cliDeps(factory({}), out));
+      const argv = ['node', 'ops', ...args];
+      const rewritten = rewriteLegacyDelegateArgs(argv, program, out);
+      if (expected === undefined) {
+        expect(rewritten).toBe(argv);
+        expect(out.stderr()).toBe('');
+      } else {
+        expect(rewritten).toEqual(['node', 'ops', 'delegate-subdomain', ...expected]);
+        expect(out.stderr()).toBe(DEPRECATION);
+      }
+    });
+  });
+
+  describe('--help marks required options', () => {
+    const leaves = (command: Command, path: string[] = []): [string[], Command][] =>
+      command.commands.length === 0
+        ? [[path, command]]
+        : command.commands.flatMap((c) => leaves(c, [...path, c.name()]));
+    const commands = leaves(buildProgram(cliDeps(factory({}), captureOutput())));
+
+    test('every command that acts on an environment requires --env', () => {
+      expect(commands.length).toBeGreaterThan(8);
+      for (const [path, command] of commands) {
+        const env = command.options.find((o) => o.long === '--env');
+        expect([path.join(' '), env?.mandatory]).toEqual([path.join(' '), true]);
+      }
+    });
+
+    test.each(commands.map(([path, command]) => [path.join(' '), path, command] as const))(
+      '%s',
+      async (_name, path, command) => {
+        const { code, out } = await cli([...path, '--help']);
+        expect(code).toBe(ExitCode.Ok);
+        const lines = out.stdout().split('\n');
+        /** The option's entry in the help: its line and the wrapped lines below it. */
+        const entry = (flags: string): string => {
+          const start = lines.findIndex((l) => l.trimStart().startsWith(`${flags} `));
+          expect([flags, start >= 0]).toEqual([flags, true]);
+          const rest = lines.slice(start + 1);
+          const end = rest.findIndex((l) => l.trim() === '' || /^\s*-/.test(l));
+          return [lines[start], ...rest.slice(0, end < 0 ? rest.length : end)].join(' ');
+        };
+        for (const option of command.options) {
+          const marked = entry(option.flags).includes('(required)');
+          expect([option.flags, marked]).toEqual([option.flags, Boolean(option.mandatory)]);
+        }
+      },
+    );
   });
 
   test('whichOnPath finds executables only', () => {

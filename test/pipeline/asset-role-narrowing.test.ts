@@ -7,7 +7,7 @@ import { App, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { CodePipeline, CodePipelineSource, ShellStep } from 'aws-cdk-lib/pipelines';
-import * as path from 'node:path';
+import { projectPath } from '../../lib/config/project';
 import { narrowAssetPublishingRole } from '../../lib/pipeline/asset-role-narrowing';
 
 const env = { account: '111111111111', region: 'eu-central-1' };
@@ -26,9 +26,9 @@ function pipelineWithTwoAssets(publishAssetsInParallel: boolean): { stack: Stack
   });
   const stage = new Stage(app, 'S', { env });
   const app1 = new Stack(stage, 'A');
-  new Asset(app1, 'One', { path: path.join(__dirname, '..', '..', 'codebuild', 'smoke-test.ts') });
+  new Asset(app1, 'One', { path: projectPath('codebuild', 'smoke-test.ts') });
   new Asset(app1, 'Two', {
-    path: path.join(__dirname, '..', '..', 'codebuild', 'termination-protection.ts'),
+    path: projectPath('codebuild', 'termination-protection.ts'),
   });
   pipeline.addStage(stage);
   pipeline.buildPipeline();

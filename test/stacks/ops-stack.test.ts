@@ -3,9 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ALARM_KEYS } from '../../lib/constructs/alarms';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { environmentNames, loadEnvironment } from '../../lib/config/load';
 import { buildStages, logicalId, resourcesOf } from '../helpers';
+import { projectPath } from '../../lib/config/project';
 
 // One App, two environments (prod and staging) built as the app builds them (OrchaStage),
 // synthesized once.
@@ -792,7 +792,7 @@ describe('OpsStack: who is notified, per environment (docs/runbooks/alarms.md)',
   };
   /** The table of the runbook: alarm → severity and one cell per environment column. */
   const table = () => {
-    const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'runbooks', 'alarms.md'), 'utf8');
+    const doc = readFileSync(projectPath('docs', 'runbooks', 'alarms.md'), 'utf8');
     const section = doc.split('## Who is notified, per environment')[1].split('\n## ')[0];
     const rows = section
       .split('\n')

@@ -28,7 +28,9 @@ import { EXIT, runMigrationTest, type RunResult } from '../../../codebuild/migra
 import { pgInspector } from '../../../codebuild/migration-test/pg-inspector';
 import { settings } from '../../fixtures/migration-test/states';
 
-const ROOT = join(__dirname, '..', '..', '..');
+import { PROJECT_ROOT } from '../../../lib/config/project';
+
+const ROOT = PROJECT_ROOT;
 // Helpers are compiled once with esbuild (tsx costs seconds per process on a busy machine).
 // They live under node_modules/.cache so that their package imports (pg) resolve.
 const BUILD = join(ROOT, 'node_modules', '.cache', 'migration-test', String(process.pid));

@@ -1,0 +1,79 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Stage, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { ConfigError } from '../config/load';
+import { ensureAuditAspect } from './acknowledge';
+import { EVALUATION_DIR } from './evaluation';
+import { NagPackPlugin } from './plugin';
+
+// Job: register the packs on the App (which are enforced, which report only).
+
+/** Opt-in packs. They report (validation report, compliance report) but never fail the synth. */
+export type ExtraPack = 'nist' | 'hipaa' | 'pci';
+export const EXTRA_PACKS: readonly ExtraPack[] = ['nist', 'hipaa', 'pci'];
+
+/** Context key of the extra-pack switch: `cdk synth -c compliancePacks=nist,hipaa,pci`. */
+export const COMPLIANCE_PACKS_CONTEXT = 'compliancePacks';
+
+export interface RegisterNagOptions {
+  /** Extra packs to run in report-only mode (default: none). */
+  readonly extraPacks?: readonly ExtraPack[];
+}
+
+const registeredApps = new WeakSet<App>();
+
+function stagesIn(scope: IConstruct): Stage[] {
+  return scope.node.findAll().filter((c): c is Stage => Stage.isStage(c));
+}
+
+/**
+ * Parses the extra-pack switch (`-c compliancePacks=nist,hipaa,pci`, or `all`). Throws a
+ * {@link ConfigError} on an unknown name so that a typo does not silently run nothing.
+ */
+export function extraPacksFromContext(app: App): ExtraPack[] {
+  const raw: unknown = app.node.tryGetContext(COMPLIANCE_PACKS_CONTEXT);
+  if (raw === undefined || raw === null || raw === '') return [];
+  if (typeof raw !== 'string') {
+    throw new ConfigError(
+      `Context ${COMPLIANCE_PACKS_CONTEXT} must be a comma-separated string, got ${typeof raw}`,
+    );
+  }
+  const names = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  if (names.length === 1 && names[0] === 'all') return [...EXTRA_PACKS];
+  for (const name of names) {
+    if (!(EXTRA_PACKS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `Unknown compliance pack '${name}' in -c ${COMPLIANCE_PACKS_CONTEXT}=${raw}: use ${EXTRA_PACKS.join(', ')} or all`,
+      );
+    }
+  }
+  return [...new Set(names as ExtraPack[])];
+}
+
+/**
+ * Registers cdk-nag on the App: AwsSolutions (verbose, enforced: an open finding fails
+ * `cdk synth`) once on the App, which covers every Stage and the pipeline stack, plus the
+ * requested extra packs in report-only mode. Acknowledgements are written to the templates'
+ * Metadata. Call it once per App, best after the stages are built (stages built later get the
+ * audit aspect from {@link acknowledge}).
+ */
+export function registerNag(app: App, options: RegisterNagOptions = {}): void {
+  if (registeredApps.has(app)) throw new Error('registerNag() was already called on this App');
+  registeredApps.add(app);
+  const extra = [...new Set(options.extraPacks ?? [])];
+  for (const pack of extra) {
+    if (!EXTRA_PACKS.includes(pack)) throw new Error(`Unknown compliance pack '${String(pack)}'`);
+  }
+  // A previous synth's evaluation files must not be mistaken for this one's.
+  fs.rmSync(path.join(app.outdir, EVALUATION_DIR), { recursive: true, force: true });
+  Validations.of(app).addPlugins(
+    new NagPackPlugin('aws', 'enforce'),
+    ...extra.map((p) => new NagPackPlugin(p, 'report-only')),
+  );
+  ensureAuditAspect(app);
+  for (const stage of stagesIn(app)) ensureAuditAspect(stage);
+}
