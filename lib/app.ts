@@ -2,7 +2,7 @@ import type { App } from 'aws-cdk-lib';
 import { environmentNames, loadEnvironment, loadPipeline } from './config/load';
 import { environments as defaultEnvironments, pipeline as defaultPipeline } from './config/environments';
 import type { EnvironmentConfig, EnvironmentInput, PipelineInput } from './config/schema';
-import { pipelineNames } from './config/naming';
+import { pipelineNames, stageId } from './config/naming';
 import { PipelineStack } from './pipeline/pipeline-stack';
 import { OrchaStage } from './stages/orcha-stage';
 
@@ -18,10 +18,7 @@ export interface BuildAppOptions {
   readonly pipeline?: PipelineInput;
 }
 
-/** Stage construct id of an environment: `Dev`, `Staging`, `Prod`. */
-export function stageId(envName: string): string {
-  return envName.charAt(0).toUpperCase() + envName.slice(1);
-}
+export { stageId };
 
 /**
  * The one wiring point, used by `bin/` and by the tests. Every configuration is validated

@@ -29,21 +29,8 @@ finish() {
 }
 trap finish EXIT
 
-# retry <attempts> <command…>: at most <attempts> runs, 5 s, 10 s, 20 s … (at most 60 s) apart.
-retry() {
-  local attempts=$1 n=1 delay=5
-  shift
-  until "$@"; do
-    if ((n >= attempts)); then
-      log "giving up after $attempts attempts: $*"
-      return 1
-    fi
-    log "attempt $n/$attempts failed, again in ${delay}s: $*"
-    sleep "$delay"
-    n=$((n + 1))
-    delay=$((delay * 2 > 60 ? 60 : delay * 2))
-  done
-}
+# shellcheck source=SCRIPTDIR/../shared/retry.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../shared/retry.sh"
 
 readonly REGION='{{REGION}}'
 readonly COMPOSE_SOURCE='{{COMPOSE_SOURCE_URI}}'

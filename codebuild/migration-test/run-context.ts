@@ -1,5 +1,5 @@
 import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
-import { Redactor } from './redact';
+import { Redactor } from '../../lib/util/redact';
 import { formatDuration } from './report';
 import type { Settings } from './settings';
 
@@ -84,7 +84,8 @@ export class RunContext {
   public readonly settings: Settings;
   public readonly clock: Clock;
   public readonly sleep: Sleep;
-  public readonly redactor = new Redactor();
+  // Passwords of at least 4 characters; '***' keeps the runner's reports as they were.
+  public readonly redactor = new Redactor({ minLength: 4, marker: '***' });
   public readonly startedAt: number;
   public readonly deadline: number;
   /** Aborted by the outer signal or by the deadline; every wait and AWS call listens. */

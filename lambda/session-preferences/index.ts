@@ -26,6 +26,13 @@ import {
 } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import {
+  putResponse,
+  responseTo,
+  sendResponse,
+  type CustomResourceResponse,
+  type Put,
+} from '../shared/cfn-response';
 
 export type UpsertAction = 'created' | 'updated' | 'default-version-changed' | 'unchanged';
 
@@ -130,28 +137,8 @@ export async function upsertDocument(ssm: SSMClient, name: string, content: stri
   return { action, version };
 }
 
-/** What CloudFormation receives at the event's pre-signed ResponseURL. */
-export interface CustomResourceResponse {
-  readonly Status: 'SUCCESS' | 'FAILED';
-  readonly Reason?: string;
-  readonly PhysicalResourceId: string;
-  readonly StackId: string;
-  readonly RequestId: string;
-  readonly LogicalResourceId: string;
-  readonly Data?: Record<string, string>;
-}
-
-export type Put = (url: string, body: string) => Promise<void>;
-
-/** PUT of the response to CloudFormation's pre-signed S3 URL (no content type: the URL is signed without one). */
-export const putResponse: Put = async (url, body) => {
-  const response = await fetch(url, {
-    method: 'PUT',
-    body,
-    headers: { 'content-type': '', 'content-length': String(Buffer.byteLength(body)) },
-  });
-  if (!response.ok) throw new Error(`CloudFormation response upload failed: HTTP ${response.status}`);
-};
+export type { CustomResourceResponse, Put };
+export { putResponse };
 
 export interface Dependencies {
   readonly ssm: SSMClient;
@@ -178,34 +165,26 @@ export async function handle(
   const props = event.ResourceProperties as unknown as { DocumentName?: string; Content?: string };
   const name = props.DocumentName ?? '';
   const physicalId = event.RequestType === 'Create' ? name : event.PhysicalResourceId;
-  const base = {
-    PhysicalResourceId: physicalId || event.LogicalResourceId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-  };
+  const previous = physicalId || event.LogicalResourceId;
   let response: CustomResourceResponse;
   try {
     if (event.RequestType === 'Delete') {
       deps.logger.info('Leaving the account-wide document in place', { name: physicalId });
-      response = { ...base, Status: 'SUCCESS', Data: { Action: 'retained' } };
+      response = responseTo(event, 'SUCCESS', previous, { data: { Action: 'retained' } });
     } else {
       if (!name || !props.Content) throw new Error('DocumentName and Content are required properties');
       const result = await withDeadline(upsertDocument(deps.ssm, name, props.Content), deps.deadlineMs);
       deps.logger.info('Session Manager preferences upserted', { name, ...result });
-      response = {
-        ...base,
-        PhysicalResourceId: name,
-        Status: 'SUCCESS',
-        Data: { Action: result.action, DocumentVersion: result.version },
-      };
+      response = responseTo(event, 'SUCCESS', name, {
+        data: { Action: result.action, DocumentVersion: result.version },
+      });
     }
   } catch (error) {
     const reason = `${errorName(error) || 'Error'}: ${(error as Error).message}`;
     deps.logger.error('Session Manager preferences failed', { name, reason });
-    response = { ...base, Status: 'FAILED', Reason: reason.slice(0, 1000) };
+    response = responseTo(event, 'FAILED', previous, { reason });
   }
-  await deps.put(event.ResponseURL, JSON.stringify(response));
+  await sendResponse(event, response, deps.put);
   return response;
 }
 

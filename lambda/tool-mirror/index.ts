@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { putWith, responseTo, sendResponse } from '../shared/cfn-response';
 
 export interface MirrorProperties {
   readonly Url: string;
@@ -82,20 +83,7 @@ async function respond(
   reason: string,
   fetchImpl: typeof fetch,
 ): Promise<void> {
-  const body = JSON.stringify({
-    Status: status,
-    Reason: reason.slice(0, 1000),
-    PhysicalResourceId: physicalId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-  });
-  const res = await fetchImpl(event.ResponseURL, {
-    method: 'PUT',
-    body,
-    headers: { 'content-type': '', 'content-length': String(Buffer.byteLength(body)) },
-  });
-  if (!res.ok) throw new Error(`CloudFormation response answered ${res.status}`);
+  await sendResponse(event, responseTo(event, status, physicalId, { reason }), putWith(fetchImpl));
 }
 
 /** Handles one custom-resource event and always answers CloudFormation. */

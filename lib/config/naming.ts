@@ -6,6 +6,11 @@
  */
 export const PRODUCT = 'v1-orcha';
 
+/** Stage construct id of an environment: `Dev`, `Staging`, `Prod` (the stacks' path prefix). */
+export function stageId(envName: string): string {
+  return envName.charAt(0).toUpperCase() + envName.slice(1);
+}
+
 /**
  * Tag key naming the environment on every resource (`Environment=prod`). Activated as a cost
  * allocation tag in Billing, it lets each environment's budget count only its own costs.

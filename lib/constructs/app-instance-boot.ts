@@ -153,6 +153,33 @@ export function compactFile(name: string, content: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Shell libraries shared by the boot scripts (sourced in tests, inlined into user data). */
+export const SHELL_LIBRARY_DIR = projectPath('assets', 'shared');
+
+/** Where a library's inlined part starts. */
+const INLINE_MARKER = '# --- inlined from here ---';
+
+/**
+ * User data is one file: puts the body of each shared library a boot script sources
+ * (`# shellcheck source=SCRIPTDIR/../shared/<lib>.sh` and `source "…/../shared/<lib>.sh"`) in
+ * place of those two lines, so that one copy of the library ships with every script. Throws on a
+ * library without the marker or a `source` line of another shape.
+ */
+export function inlineShellLibraries(script: string, where: string): string {
+  const result = script.replace(
+    /^# shellcheck source=SCRIPTDIR\/\.\.\/shared\/([a-z-]+\.sh)\nsource "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/\.\.\/shared\/\1"\n/gm,
+    (_m, name: string) => {
+      const library = fs.readFileSync(path.join(SHELL_LIBRARY_DIR, name), 'utf8');
+      const start = library.indexOf(`${INLINE_MARKER}\n`);
+      if (start < 0) throw new Error(`${name}: no line '${INLINE_MARKER}'`);
+      return library.slice(start + INLINE_MARKER.length + 1);
+    },
+  );
+  if (/^\s*(source|\.)\s.*shared\//m.test(result))
+    throw new Error(`${where}: a shared library is sourced in a form that is not inlined`);
+  return result;
+}
+
 /**
  * Replaces every `{{KEY}}` of `template`. Throws on a placeholder without a value and on a
  * value without a placeholder, so that the template and the code cannot drift apart.
@@ -237,23 +264,23 @@ export function renderBootScript(v: BootScriptValues): string {
   // {{FILE:name}}: the file as it is (it may hold CloudFormation references); {{GZIP:name}}: the
   // file gzipped and base64-encoded, for the boot script to `base64 -d | gunzip` (no references:
   // they resolve at deploy time, after compression).
-  const embedded = compactFile(BOOT_SCRIPT, readAsset(BOOT_SCRIPT)).replace(
-    /^\{\{(FILE|GZIP):([A-Za-z0-9._-]+)\}\}$/gm,
-    (_m, how: string, name: string) => {
-      const content = files[name];
-      if (content === undefined) throw new Error(`${BOOT_SCRIPT}: unknown embedded file ${name}`);
-      if (how === 'GZIP') {
-        if (Token.isUnresolved(content))
-          throw new Error(`${name} holds a deploy-time value: embed it with FILE`);
-        const packed = zlib.gzipSync(content, { level: 9 }).toString('base64');
-        return packed.replace(/(.{76})/g, '$1\n').replace(/\n$/, '');
-      }
-      if (new RegExp(`^${HEREDOC_DELIMITER}$`, 'm').test(content)) {
-        throw new Error(`${name} contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
-      }
-      return content.replace(/\n$/, '');
-    },
-  );
+  const embedded = compactFile(
+    BOOT_SCRIPT,
+    inlineShellLibraries(readAsset(BOOT_SCRIPT), BOOT_SCRIPT),
+  ).replace(/^\{\{(FILE|GZIP):([A-Za-z0-9._-]+)\}\}$/gm, (_m, how: string, name: string) => {
+    const content = files[name];
+    if (content === undefined) throw new Error(`${BOOT_SCRIPT}: unknown embedded file ${name}`);
+    if (how === 'GZIP') {
+      if (Token.isUnresolved(content))
+        throw new Error(`${name} holds a deploy-time value: embed it with FILE`);
+      const packed = zlib.gzipSync(content, { level: 9 }).toString('base64');
+      return packed.replace(/(.{76})/g, '$1\n').replace(/\n$/, '');
+    }
+    if (new RegExp(`^${HEREDOC_DELIMITER}$`, 'm').test(content)) {
+      throw new Error(`${name} contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+    }
+    return content.replace(/\n$/, '');
+  });
 
   return substitute(
     embedded,

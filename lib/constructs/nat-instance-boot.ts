@@ -3,7 +3,7 @@ import { Aws, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { acknowledge } from '../nag';
-import { substitute } from './app-instance-boot';
+import { inlineShellLibraries, substitute } from './app-instance-boot';
 import { confineParameterReads } from './parameter-isolation';
 import { projectPath } from '../config/project';
 
@@ -23,7 +23,7 @@ export interface NatBootValues {
 /** The rendered NAT boot script (deterministic). */
 export function renderNatBootScript(v: NatBootValues): string {
   return substitute(
-    fs.readFileSync(NAT_BOOT_SCRIPT, 'utf8'),
+    inlineShellLibraries(fs.readFileSync(NAT_BOOT_SCRIPT, 'utf8'), 'nat-boot.sh'),
     { REGION: v.region, STACK_NAME: v.stackName, SIGNAL_RESOURCE: v.signalResource },
     'nat-boot.sh',
   );

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironment } from '../../lib/config/load';
+import { inlineShellLibraries } from '../../lib/constructs/app-instance-boot';
 import { NAT_BOOT_SCRIPT, renderNatBootScript } from '../../lib/constructs/nat-instance-boot';
 import { OrchaStage } from '../../lib/stages/orcha-stage';
 
@@ -156,7 +157,10 @@ if [[ "$*" == "-t nat -C "* ]]; then [[ -z "\${NAT_RULE_LOST:-}" ]] && grep -qxF
 
   it('the template embeds exactly this script', () => {
     expect(userData()).toContain(
-      fs.readFileSync(NAT_BOOT_SCRIPT, 'utf8').split('\n').slice(30, 60).join('\n'),
+      inlineShellLibraries(fs.readFileSync(NAT_BOOT_SCRIPT, 'utf8'), 'nat-boot.sh')
+        .split('\n')
+        .slice(30, 60)
+        .join('\n'),
     );
   });
 

@@ -27,6 +27,27 @@ import { PROJECT_ROOT } from '../../lib/config/project';
 
 const ROOT = PROJECT_ROOT;
 
+/** `delegate-subdomain` for prod's zone Z1 with prod's profile. */
+const DELEGATE_PROD = [
+  'delegate-subdomain',
+  '--env',
+  'prod',
+  '--hosted-zone-id',
+  'Z1',
+  '--profile',
+  'orcha-prod',
+];
+
+/** Clients whose zone Z1 is dev's (a mismatch for prod: the command stops before any change). */
+function clientsWithDevZone() {
+  const sts = mockedSts();
+  const route53 = new Route53Client({ region: REGION });
+  mockClient(route53)
+    .on(GetHostedZoneCommand)
+    .resolves({ HostedZone: { Id: 'Z1', Name: 'dev.getorcha.com.', CallerReference: 'x' } });
+  return factory({ sts: () => sts.client, route53: () => route53 });
+}
+
 async function cli(args: string[], clients = factory({})) {
   const out = captureOutput();
   const deps = cliDeps(clients, out);
@@ -193,27 +214,8 @@ describe('ops CLI', () => {
     });
 
     test('delegate-subdomain checks the zone with the environment profile', async () => {
-      const sts = mockedSts();
-      const route53 = new Route53Client({ region: REGION });
-      mockClient(route53)
-        .on(GetHostedZoneCommand)
-        .resolves({ HostedZone: { Id: 'Z1', Name: 'dev.getorcha.com.', CallerReference: 'x' } });
-      const clients = factory({ sts: () => sts.client, route53: () => route53 });
-      const { code, out } = await cli(
-        [
-          'delegate-subdomain',
-          '--env',
-          'prod',
-          '--hosted-zone-id',
-          'Z1',
-          '--profile',
-          'orcha-prod',
-          '--ttl',
-          '300',
-          '--dry-run',
-        ],
-        clients,
-      );
+      const clients = clientsWithDevZone();
+      const { code, out } = await cli([...DELEGATE_PROD, '--ttl', '300', '--dry-run'], clients);
       expect(code).toBe(ExitCode.Usage);
       expect(out.stderr()).toContain(
         'Hosted zone Z1 is dev.getorcha.com., but environment "prod" uses prod.getorcha.com.',
@@ -249,17 +251,7 @@ describe('ops CLI', () => {
       ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() },
     });
     const clients = factory({ sts: () => sts.client, route53: () => route53 });
-    const args = [
-      'delegate-subdomain',
-      '--env',
-      'prod',
-      '--hosted-zone-id',
-      'Z1',
-      '--profile',
-      'orcha-prod',
-      '--wait',
-      '0',
-    ];
+    const args = [...DELEGATE_PROD, '--wait', '0'];
 
     const refused = await cli(args, clients);
     expect(refused.code).toBe(ExitCode.Usage);
@@ -277,26 +269,12 @@ describe('ops CLI', () => {
 
     test('still works, with one deprecation line on stderr and the same outcome as --env', async () => {
       const run = async (args: string[]) => {
-        const sts = mockedSts();
-        const route53 = new Route53Client({ region: REGION });
-        mockClient(route53)
-          .on(GetHostedZoneCommand)
-          .resolves({ HostedZone: { Id: 'Z1', Name: 'dev.getorcha.com.', CallerReference: 'x' } });
-        const clients = factory({ sts: () => sts.client, route53: () => route53 });
+        const clients = clientsWithDevZone();
         const result = await cli(args, clients);
         return { ...result, target: clients.targets[0]?.target };
       };
       const legacy = await run(['delegate-subdomain', '--profile', 'orcha-prod', 'prod', '--dry-run', 'Z1']);
-      const named = await run([
-        'delegate-subdomain',
-        '--env',
-        'prod',
-        '--hosted-zone-id',
-        'Z1',
-        '--profile',
-        'orcha-prod',
-        '--dry-run',
-      ]);
+      const named = await run([...DELEGATE_PROD, '--dry-run']);
       const lines = legacy.out.stderr().split('\n');
       expect(lines.filter((l) => l.startsWith('Deprecated'))).toEqual([DEPRECATION]);
       expect(lines.filter((l) => !l.startsWith('Deprecated')).join('\n')).toBe(named.out.stderr());

@@ -1,5 +1,4 @@
 import { parseSecretsFile } from '../../scripts/ops/secrets-file';
-import { Redactor } from '../../scripts/ops/redact';
 
 describe('parseSecretsFile', () => {
   test('reads dotenv syntax: comments, export, quotes and CRLF', () => {
@@ -46,41 +45,5 @@ describe('parseSecretsFile', () => {
       '  line 5: EMPTY has an empty value; refusing to store an empty parameter',
     ]);
     expect(message).not.toContain(secret);
-  });
-});
-
-describe('Redactor', () => {
-  test('removes values as is, JSON-escaped, URL-encoded and line by line', () => {
-    const r = new Redactor();
-    const value = 'a "b"\\c\nsecond line';
-    r.add(value);
-    const text = `raw ${value} json ${JSON.stringify(value)} url ${encodeURIComponent(value)} line second line`;
-    const redacted = r.redact(text);
-    expect(redacted).not.toContain('second line');
-    expect(redacted).not.toContain('"b"');
-    expect(redacted).not.toContain('%22b%22');
-    expect(redacted).toContain('[REDACTED]');
-  });
-
-  test('minLength leaves short values alone', () => {
-    const r = new Redactor(4);
-    r.addAll(['1', 'longer-secret']);
-    expect(r.redact('1 created, longer-secret')).toBe('1 created, [REDACTED]');
-    const all = new Redactor(1);
-    all.add('1');
-    expect(all.redact('1 created')).toBe('[REDACTED] created');
-  });
-
-  test('short values are redacted as whole tokens, never inside words of prose', () => {
-    // The values of WORKERS=2 and DEBUG=false, and one-letter values.
-    const r = new Redactor(1);
-    r.addAll(['2', 'false', 'e', 'longer-secret-value']);
-    expect(r.redact('Cannot determine the region (tried 2x): set AWS_REGION')).toBe(
-      'Cannot determine the region (tried 2x): set AWS_REGION',
-    );
-    expect(r.redact("Value 'false' at 'value' failed; 2 errors")).toBe(
-      "Value '[REDACTED]' at 'value' failed; [REDACTED] errors",
-    );
-    expect(r.redact('prefix-longer-secret-value-suffix')).toBe('prefix-[REDACTED]-suffix');
   });
 });

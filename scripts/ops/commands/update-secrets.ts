@@ -5,7 +5,7 @@ import { describeAwsError, isCredentialsError, toOpsError, verifyAccount, type A
 import { resolveEnvironment } from '../environment';
 import { OperationError, OpsError, UsageError } from '../errors';
 import { filteredOutput, type Output } from '../output';
-import { Redactor } from '../redact';
+import { Redactor } from '../../../lib/util/redact';
 import { INSTANCE_MANAGED_KEYS, parseSecretsFile, type SecretEntry } from '../secrets-file';
 
 export interface UpdateSecretsOptions {
@@ -64,9 +64,9 @@ export async function updateSecrets(
   const entries = readEntries(options.fromFile, deps.out);
 
   // Full redaction (any length) for text that may echo a value: AWS error messages.
-  const scrubber = new Redactor(1);
+  const scrubber = new Redactor({ minLength: 1 });
   // Safety net on every output line; short values (such as `1`) would only mangle counts.
-  const safetyNet = new Redactor(4);
+  const safetyNet = new Redactor({ minLength: 4 });
   for (const entry of entries) {
     scrubber.add(entry.value);
     safetyNet.add(entry.value);

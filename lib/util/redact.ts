@@ -1,3 +1,9 @@
+/**
+ * The one redactor of the project: operator tools (scripts/ops) and code that runs in CodeBuild
+ * (the migration-test runner) remove known secret values from what they print with it. It
+ * depends on nothing, so every layer may import it.
+ */
+
 export const REDACTED = '[REDACTED]';
 
 /**
@@ -14,23 +20,35 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`);
 }
 
+export interface RedactorOptions {
+  /**
+   * Values shorter than this are not redacted at all; use 1 for text that may echo the values
+   * (AWS error messages), a larger value for lines the tools compose themselves (so that a
+   * value like `1` does not mangle every count). @default 1
+   */
+  readonly minLength?: number;
+  /** What a value is replaced with. @default REDACTED */
+  readonly marker?: string;
+}
+
 /**
  * Removes known secret values from text. Every registered value is removed in the forms an
- * error message may carry it: as is, JSON-escaped (quotes, backslashes, newlines), URL-encoded,
- * and line by line for multi-line values. Forms of at least {@link SUBSTRING_MIN_LENGTH}
- * characters are removed wherever they occur; shorter ones only as whole tokens.
+ * error message may carry it: as is, JSON-escaped (quotes, backslashes, newlines), URL-encoded
+ * (as in connection URLs), and line by line for multi-line values. Forms of at least
+ * {@link SUBSTRING_MIN_LENGTH} characters are removed wherever they occur; shorter ones only as
+ * whole tokens.
  */
 export class Redactor {
   private readonly needles = new Set<string>();
   private long: string[] = [];
   private short: RegExp | undefined;
+  private readonly minLength: number;
+  private readonly marker: string;
 
-  /**
-   * @param minLength values shorter than this are not redacted by {@link redact}; use 1
-   * for text that may echo the values (AWS error messages), a larger value for lines the
-   * tools compose themselves (so that a value like `1` does not mangle every count).
-   */
-  constructor(private readonly minLength = 1) {}
+  constructor(options: RedactorOptions = {}) {
+    this.minLength = options.minLength ?? 1;
+    this.marker = options.marker ?? REDACTED;
+  }
 
   public add(value: string): void {
     if (value.length === 0) return;
@@ -55,8 +73,17 @@ export class Redactor {
   public redact(text: string): string {
     let result = text;
     for (const needle of this.long) {
-      if (result.includes(needle)) result = result.split(needle).join(REDACTED);
+      if (result.includes(needle)) result = result.split(needle).join(this.marker);
     }
-    return this.short ? result.replace(this.short, REDACTED) : result;
+    return this.short ? result.replace(this.short, this.marker) : result;
+  }
+
+  /** An error as printable text (`Name: message`, the name left out for a plain Error), redacted. */
+  public describe(error: unknown): string {
+    if (error instanceof Error) {
+      const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
+      return this.redact(`${name}${error.message}`);
+    }
+    return this.redact(String(error));
   }
 }
