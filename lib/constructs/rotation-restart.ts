@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -7,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -15,8 +13,10 @@ import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { acknowledge } from '../nag';
 import { notifyingAlarm } from './alarms';
 import { lambdaCode } from './esbuild-bundling';
+import { projectPath } from '../config/project';
+import { managedLogGroup } from './log-group';
 
-const HANDLER_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'app-restart', 'index.ts');
+const HANDLER_ENTRY = projectPath('lambda', 'app-restart', 'index.ts');
 
 /** Where CloudTrail puts Secrets Manager's rotation events (service events, not API calls). */
 const SECRETS_MANAGER_SERVICE_EVENT = 'AWS Service Event via CloudTrail';
@@ -73,7 +73,8 @@ export interface RotationRestartProps {
   readonly topicKey: kms.IKey;
   /** Gives an alarm its physical name from its key, e.g. `naming.alarm`. */
   readonly alarmName: (key: string) => string;
-  readonly logRetention: logs.RetentionDays;
+  /** Retention of the function's log group, in days (the environment's `monitoring.logRetentionDays`). */
+  readonly logRetentionDays: number;
 }
 
 /**
@@ -98,9 +99,9 @@ export class RotationRestart extends Construct {
     const stack = Stack.of(this);
     const group = props.autoScalingGroupName;
 
-    const logGroup = new logs.LogGroup(this, 'FunctionLogs', {
+    const logGroup = managedLogGroup(this, 'FunctionLogs', {
       logGroupName: `/aws/lambda/${props.functionName}`,
-      retention: props.logRetention,
+      retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Its own role: its log group, the group's instance refreshes and the alerts topic.

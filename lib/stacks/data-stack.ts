@@ -150,9 +150,9 @@ export class DataStack extends Stack {
       throw new Error('DataStack: database.credentialRotation.enabled needs rotationSecurityGroup');
     }
     // The function's log group with the environment's retention (Lambda would create it without one).
-    new logs.LogGroup(this, 'RotationLogs', {
+    managedLogGroup(this, 'RotationLogs', {
       logGroupName: `/aws/lambda/${naming.rotationFunction}`,
-      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      retentionDays: config.monitoring.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     return this.credentials.addRotationSchedule('Rotation', {

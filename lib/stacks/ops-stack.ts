@@ -125,7 +125,7 @@ export class OpsStack extends Stack {
         topic: this.alertsTopic,
         topicKey: this.alertsKey,
         alarmName: (key) => naming.alarm(key),
-        logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+        logRetentionDays: config.monitoring.logRetentionDays,
       });
     }
 
