@@ -12,6 +12,7 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
+import { runnerTags } from '../../lib/config/migration-test-contract';
 import { connectionEnv, type ConnectionInfo, type MigrationExecutor } from './command';
 import { compare, judge, type Comparison } from './diff';
 import type { DatabaseState } from './inspect';
@@ -43,9 +44,11 @@ export const EXIT = {
   ERROR: 2,
 } as const;
 
-/** Tags of every temporary instance (the janitor and the IAM conditions rely on them). */
-export const TAG_PURPOSE = { Key: 'Purpose', Value: 'migration-test' } as const;
-export const TAG_MANAGED_BY = { Key: 'ManagedBy', Value: 'migration-test-runner' } as const;
+/** Tags of every temporary instance (the janitor and the IAM conditions rely on them): the contract's. */
+export {
+  MANAGED_BY_TAG as TAG_MANAGED_BY,
+  PURPOSE_TAG as TAG_PURPOSE,
+} from '../../lib/config/migration-test-contract';
 
 /** Connects and inspects the database. */
 export type Inspector = (connection: ConnectionInfo, signal: AbortSignal) => Promise<DatabaseState>;
@@ -152,12 +155,7 @@ export async function restoreSnapshot(
         AutoMinorVersionUpgrade: false,
         CopyTagsToSnapshot: false,
         BackupRetentionPeriod: 0,
-        Tags: [
-          TAG_PURPOSE,
-          { Key: 'CreatedBy', Value: settings.buildId },
-          { Key: 'ExpiresAt', Value: expiresAt },
-          TAG_MANAGED_BY,
-        ],
+        Tags: runnerTags(settings.buildId, expiresAt),
       }),
       ctx.aws,
     );

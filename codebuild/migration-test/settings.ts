@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { RUNNER_ENV } from '../../lib/config/migration-test-contract';
 import { parseAllowList } from './allow-list';
 import { temporaryInstanceId } from './identifier';
 
@@ -18,7 +19,7 @@ import { temporaryInstanceId } from './identifier';
  * | `TIMEOUT_MINUTES` | no | deadline of the whole test, restore included; default 90 |
  * | `INSTANCE_TTL_HOURS` | no | `ExpiresAt` tag = now + this; the janitor deletes after it; default 3 |
  * | `MIGRATION_IMAGE` | yes | image (repository URI) that runs the migrations |
- * | `MIGRATION_IMAGE_TAG` | no | its tag; default `latest` |
+ * | `MIGRATION_IMAGE_TAG` | no | its tag; default `latest` (the project sets the image the environment runs now, `deployed-<env>`; the app pipeline overrides it per build) |
  * | `MIGRATION_COMMAND` | no | JSON array of arguments given to the image; default `["migrate"]` |
  * | `ALLOW_DATA_LOSS` | no | JSON array of `table` / `table.column` / `schema.table.column` whose loss is intended; default `[]` |
  * | `ALLOW_DATA_LOSS_FILE` | no | path of an allow-list file (one entry a line, `#` comments, or a JSON array), e.g. kept in the application's repository |
@@ -53,15 +54,15 @@ function jsonArrayOfStrings(variable: string) {
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const envSchema = z.object({
-  SOURCE_DB_INSTANCE_ID: z
+  [RUNNER_ENV.sourceInstanceId]: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be an RDS instance identifier such as v1-orcha-db'),
-  TEMP_INSTANCE_PREFIX: z
+  [RUNNER_ENV.instancePrefix]: z
     .string()
     .regex(RDS_ID_PREFIX, 'must be a lower-case RDS identifier prefix such as v1-orcha-migtest-'),
   CODEBUILD_BUILD_ID: z.string().min(1).optional(),
-  DB_SUBNET_GROUP_NAME: z.string().min(1, 'must name the DB subnet group'),
-  DB_SECURITY_GROUP_IDS: z
+  [RUNNER_ENV.subnetGroupName]: z.string().min(1, 'must name the DB subnet group'),
+  [RUNNER_ENV.securityGroupIds]: z
     .string()
     .transform((text) =>
       text
@@ -74,25 +75,25 @@ const envSchema = z.object({
         .array(z.string().regex(SECURITY_GROUP_ID, 'must be security group ids (sg-…)'))
         .min(1, 'must list at least one security group id'),
     ),
-  TEMP_INSTANCE_CLASS: z
+  [RUNNER_ENV.instanceClass]: z
     .string()
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.medium'),
-  TIMEOUT_MINUTES: intFrom(5, 480).default(90),
-  INSTANCE_TTL_HOURS: intFrom(1, 48).default(3),
-  MIGRATION_IMAGE: z
+  [RUNNER_ENV.timeoutMinutes]: intFrom(5, 480).default(90),
+  [RUNNER_ENV.ttlHours]: intFrom(1, 48).default(3),
+  [RUNNER_ENV.image]: z
     .string()
     .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/, 'must be an image repository URI (no tag)'),
-  MIGRATION_IMAGE_TAG: z
+  [RUNNER_ENV.imageTag]: z
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image tag')
     .default('latest'),
-  MIGRATION_COMMAND: jsonArrayOfStrings('MIGRATION_COMMAND')
+  [RUNNER_ENV.command]: jsonArrayOfStrings('MIGRATION_COMMAND')
     .pipe(z.array(z.string()).min(1, 'must name the migration command'))
     .default(['migrate']),
-  ALLOW_DATA_LOSS: jsonArrayOfStrings('ALLOW_DATA_LOSS').default([]),
+  [RUNNER_ENV.allowDataLoss]: jsonArrayOfStrings('ALLOW_DATA_LOSS').default([]),
   ALLOW_DATA_LOSS_FILE: z.string().min(1).optional(),
-  REPORT_DIR: z.string().min(1).default('reports'),
-  DATABASE_NAME: z
+  [RUNNER_ENV.reportDir]: z.string().min(1).default('reports'),
+  [RUNNER_ENV.databaseName]: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, 'must be a database name')
     .default('orcha'),
@@ -101,7 +102,7 @@ const envSchema = z.object({
     .regex(/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/, 'must be [schema.]table')
     .optional(),
   DB_SSL_MODE: z.enum(['verify-full', 'require', 'disable']).optional(),
-  DB_SSL_CA_FILE: z.string().min(1).optional(),
+  [RUNNER_ENV.sslCaFile]: z.string().min(1).optional(),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-central-1'),
 });
 

@@ -13,7 +13,12 @@ import {
 } from '@aws-sdk/client-rds';
 import { Logger } from '@aws-lambda-powertools/logger';
 
-export const PURPOSE_TAG = { key: 'Purpose', value: 'migration-test' } as const;
+import {
+  CREATED_BY_TAG_KEY,
+  EXPIRES_AT_TAG_KEY,
+  JANITOR_ENV,
+  PURPOSE_TAG,
+} from '../../lib/config/migration-test-contract';
 
 export interface JanitorSummary {
   scanned: number;
@@ -64,12 +69,12 @@ export async function sweep(options: JanitorOptions): Promise<JanitorSummary> {
     for (const instance of page.DBInstances ?? []) {
       summary.scanned++;
       const id = instance.DBInstanceIdentifier ?? '';
-      if (!id.startsWith(prefix) || tag(instance, PURPOSE_TAG.key) !== PURPOSE_TAG.value) continue;
+      if (!id.startsWith(prefix) || tag(instance, PURPOSE_TAG.Key) !== PURPOSE_TAG.Value) continue;
       if (instance.DBInstanceStatus === 'deleting') {
         summary.alreadyDeleting.push(id);
         continue;
       }
-      const raw = tag(instance, 'ExpiresAt');
+      const raw = tag(instance, EXPIRES_AT_TAG_KEY);
       const expiresAt = parseExpiry(raw);
       if (expiresAt === undefined) {
         logger.warn('Temporary instance without a parseable ExpiresAt tag: left alone', {
@@ -94,7 +99,7 @@ export async function sweep(options: JanitorOptions): Promise<JanitorSummary> {
         logger.info('Deleted expired temporary instance', {
           id,
           expiresAt: raw,
-          createdBy: tag(instance, 'CreatedBy'),
+          createdBy: tag(instance, CREATED_BY_TAG_KEY),
         });
         summary.deleted.push(id);
       } catch (error) {
@@ -117,7 +122,7 @@ const logger = new Logger({ serviceName: 'migration-janitor' });
 const rds = new RDSClient({});
 
 export const handler = async (): Promise<JanitorSummary> => {
-  const summary = await sweep({ rds, prefix: process.env.INSTANCE_PREFIX ?? '', logger });
+  const summary = await sweep({ rds, prefix: process.env[JANITOR_ENV.instancePrefix] ?? '', logger });
   // Fail the invocation (an error metric, a retry next hour) when a deletion failed.
   if (summary.failed.length > 0) {
     throw new Error(`could not delete: ${summary.failed.map((f) => `${f.id} (${f.error})`).join(', ')}`);

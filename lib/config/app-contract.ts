@@ -126,3 +126,12 @@ export function deployedImageTagPrefix(env: string): string {
   if (!/^[a-z][a-z0-9-]*$/.test(env)) throw new Error(`environment name must be lower-case, got ${env}`);
   return `deployed-${env}-`;
 }
+
+/**
+ * The moving tag of the image `env` runs now (`deployed-prod`): the app pipeline's Record stage
+ * moves it to each image it deployed successfully (next to `deployed-prod-<commit>`), so it names
+ * what the instances run. The infrastructure pipeline's migration test migrates with it.
+ */
+export function currentImageTag(env: string): string {
+  return deployedImageTagPrefix(env).slice(0, -1);
+}

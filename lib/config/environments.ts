@@ -65,10 +65,10 @@ const prod: EnvironmentInput = {
   appPipeline: {
     source: { repository: APP_REPOSITORY, branch: 'master' },
     requireApproval: true,
+    migrationTest: 'block',
   },
   migrationTest: {
     enabled: true,
-    imageTag: 'latest',
     command: ['migrate'],
     timeoutMinutes: 90,
     instanceTtlHours: 3,
@@ -95,7 +95,7 @@ const staging: EnvironmentInput = {
   // No application runs in staging yet: its critical alarms would page for ever. Turn this on
   // once staging runs the application.
   monitoring: { ...prod.monitoring, monthlyBudgetUsd: 150, pageOnCriticalAlarms: false },
-  appPipeline: { ...prod.appPipeline, requireApproval: false },
+  appPipeline: { ...prod.appPipeline, requireApproval: false, migrationTest: 'off' },
   migrationTest: { ...prod.migrationTest, enabled: false },
 };
 

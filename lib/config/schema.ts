@@ -246,6 +246,13 @@ export const environmentSchema = z
       source: gitHubSourceSchema,
       /** Manual approval before CodeDeploy. */
       requireApproval: z.boolean(),
+      /**
+       * The migration test of the image just built, after the build and before the approval:
+       * `block` stops the pipeline when the migrations fail or lose data, `report-only` reports
+       * and goes on, `off` skips it. Needs `migrationTest.enabled` (the environment's project);
+       * an environment whose database has deletion protection must block.
+       */
+      migrationTest: z.enum(['block', 'report-only', 'off']),
     }),
 
     /** The migration test run before this environment is deployed by the infrastructure pipeline. */
@@ -261,8 +268,6 @@ export const environmentSchema = z
         .string()
         .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS class such as db.t4g.medium')
         .optional(),
-      /** Image tag of the application image that runs the migrations. */
-      imageTag: z.string().min(1, 'must not be empty'),
       /** Arguments given to the application image to run its migrations. */
       command: z.array(z.string()).min(1, 'must name the migration command'),
       /** Bound on the whole test, restore included. */
@@ -276,6 +281,22 @@ export const environmentSchema = z
     }),
   })
   .superRefine((env, ctx) => {
+    if (env.appPipeline.migrationTest !== 'off' && !env.migrationTest.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appPipeline', 'migrationTest'],
+        message: 'needs migrationTest.enabled (the environment\'s migration test project); use "off" here',
+        input: env.appPipeline.migrationTest,
+      });
+    } else if (env.database.deletionProtection && env.appPipeline.migrationTest !== 'block') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appPipeline', 'migrationTest'],
+        message:
+          'must be "block" where database.deletionProtection is on: migrations that lose data must not reach it',
+        input: env.appPipeline.migrationTest,
+      });
+    }
     if (env.database.maxAllocatedStorageGiB < env.database.allocatedStorageGiB) {
       ctx.addIssue({
         code: 'custom',

@@ -11,6 +11,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { VerdictMode } from '../config/migration-test-contract';
+import { RUNNER_ENV } from '../config/migration-test-contract';
 import { acknowledge } from '../nag';
 import { ArtifactBucket } from './artifact-bucket';
 import { grantUseConnection } from './connection-access';
@@ -22,6 +24,9 @@ export const BUILD_IMAGE_ID = 'aws/codebuild/amazonlinux2-aarch64-standard:3.0';
 
 /** File the build writes into the deployment bundle: `IMAGE_URI=<repository>:<commit>`. */
 export const IMAGE_ENV_FILE = 'image.env';
+
+/** The build's exported variable naming the tag it pushed (`#{Build.IMAGE_TAG}`). */
+export const IMAGE_TAG_VARIABLE = 'IMAGE_TAG';
 
 /** Tags the deployed image (run by the Record stage in the bundle's directory). */
 export const TAG_DEPLOYED_SCRIPT = projectPath('codebuild', 'tag-deployed-image.sh');
@@ -86,6 +91,17 @@ export interface AppPipelineProps {
   readonly deployedImageTagPrefix: string;
   /** Name of the CodeBuild project of the Record stage, e.g. `v1-orcha-build-record`. */
   readonly recordProjectName: string;
+  /**
+   * The moving tag of the image the environment runs now (`deployed-prod`); the Record stage
+   * moves it to each image it deployed (see lib/config/app-contract.ts `currentImageTag`).
+   */
+  readonly currentImageTag: string;
+  /**
+   * The environment's migration-test project, run with the image just built (its exact tag)
+   * between the build and the approval; `block` stops the pipeline on a failed verdict.
+   * @default - no migration test
+   */
+  readonly migrationTest?: { readonly project: codebuild.IProject; readonly verdict: VerdictMode };
 }
 
 /**
@@ -269,9 +285,29 @@ export class AppPipeline extends Construct {
           input: sourceOutput,
           outputs: [bundle],
           environmentVariables: { COMMIT_ID: { value: source.variables.commitId } },
+          variablesNamespace: 'Build',
         }),
       ],
     });
+
+    if (props.migrationTest) {
+      // The migration test of exactly the image this execution built, against the newest
+      // snapshot; the project's role gets read access to the bundle (its input) from CDK.
+      this.pipeline.addStage({
+        stageName: 'MigrationTest',
+        actions: [
+          new actions.CodeBuildAction({
+            actionName: 'MigrationTest',
+            project: props.migrationTest.project,
+            input: bundle,
+            environmentVariables: {
+              [RUNNER_ENV.imageTag]: { value: `#{Build.${IMAGE_TAG_VARIABLE}}` },
+              [RUNNER_ENV.verdict]: { value: props.migrationTest.verdict },
+            },
+          }),
+        ],
+      });
+    }
 
     if (props.requireApproval) {
       // Its own role with exact actions: CDK's topic grant would add kms:GenerateDataKey*.
@@ -357,6 +393,7 @@ export class AppPipeline extends Construct {
         REPOSITORY_URI: { value: repositoryUriOf(props.repository) },
         IMAGE_REPO_NAME: { value: props.repository.repositoryName },
         DEPLOYED_TAG_PREFIX: { value: props.deployedImageTagPrefix },
+        CURRENT_TAG: { value: props.currentImageTag },
       },
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
@@ -398,12 +435,12 @@ export class AppPipeline extends Construct {
  */
 export const BUILD_SPEC = {
   version: '0.2',
-  env: { shell: 'bash' },
+  env: { shell: 'bash', 'exported-variables': [IMAGE_TAG_VARIABLE] },
   phases: {
     pre_build: {
       'on-failure': 'ABORT',
       commands: [
-        'IMAGE_TAG="${COMMIT_ID:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+        'export IMAGE_TAG="${COMMIT_ID:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
         'test -n "$IMAGE_TAG"',
         'echo "Building $IMAGE_REPO_NAME:$IMAGE_TAG"',
         'aws ecr get-login-password --region "$AWS_DEFAULT_REGION" | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',

@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CodeBuildStep, type IFileSetProducer } from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
+import { currentImageTag } from '../config/app-contract';
 import { pipelineNames } from '../config/naming';
 import type { OrchaStage } from '../stages/orcha-stage';
 
@@ -40,7 +41,8 @@ export class MigrationTestStep extends CodeBuildStep {
       env: {
         MIGRATION_TEST_PROJECT: naming.migrationTestProject,
         AWS_REGION: config.region,
-        MIGRATION_IMAGE_TAG: config.migrationTest.imageTag,
+        // The image the environment runs now (moved by its app pipeline's Record stage).
+        MIGRATION_IMAGE_TAG: currentImageTag(config.name),
         TRIGGER_TIMEOUT_MINUTES: String(config.migrationTest.timeoutMinutes + 30),
         ...(crossAccount
           ? {

@@ -12,7 +12,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { deployedImageTagPrefix } from '../config/app-contract';
+import { currentImageTag, deployedImageTagPrefix } from '../config/app-contract';
 import { ENVIRONMENT_TAG, type Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
 import { OrchaAlarms } from '../constructs/alarms';
@@ -137,32 +137,6 @@ export class OpsStack extends Stack {
       costAllocationTag: { key: ENVIRONMENT_TAG, value: config.name },
     });
 
-    this.appPipeline = new AppPipeline(this, 'AppPipeline', {
-      pipelineName: naming.appPipeline,
-      buildProjectName: naming.buildProject,
-      applicationName: naming.codeDeployApplication,
-      deploymentGroupName: naming.codeDeployGroup,
-      connectionName: naming.appConnection,
-      source: config.appPipeline.source,
-      requireApproval: config.appPipeline.requireApproval,
-      approvalTopic: this.alertsTopic,
-      // FoundationStack's bucket, by name: the roles' statements read a literal ARN.
-      artifactBucketName: naming.pipelineArtifactsBucket(config.account),
-      repository: props.repository,
-      buildLogGroup: props.codeBuildLogGroup,
-      autoScalingGroup: props.autoScalingGroup,
-      deployedImageTagPrefix: deployedImageTagPrefix(config.name),
-      recordProjectName: naming.recordProject,
-    });
-
-    this.developerAccess = new DeveloperAccess(this, 'DeveloperAccess', {
-      managedPolicyName: naming.developerPolicy,
-      instanceName: naming.instanceName,
-      shellDocumentName: naming.sessionManagerDocument,
-      replDocumentName: naming.replPortForwardingDocument,
-      replPort: config.compute.replPort,
-    });
-
     if (config.migrationTest.enabled) {
       this.migrationTest = new MigrationTest(this, 'MigrationTest', {
         naming,
@@ -181,6 +155,38 @@ export class OpsStack extends Stack {
         }),
       });
     }
+
+    this.appPipeline = new AppPipeline(this, 'AppPipeline', {
+      pipelineName: naming.appPipeline,
+      buildProjectName: naming.buildProject,
+      applicationName: naming.codeDeployApplication,
+      deploymentGroupName: naming.codeDeployGroup,
+      connectionName: naming.appConnection,
+      source: config.appPipeline.source,
+      requireApproval: config.appPipeline.requireApproval,
+      approvalTopic: this.alertsTopic,
+      // FoundationStack's bucket, by name: the roles' statements read a literal ARN.
+      artifactBucketName: naming.pipelineArtifactsBucket(config.account),
+      repository: props.repository,
+      buildLogGroup: props.codeBuildLogGroup,
+      autoScalingGroup: props.autoScalingGroup,
+      deployedImageTagPrefix: deployedImageTagPrefix(config.name),
+      recordProjectName: naming.recordProject,
+      currentImageTag: currentImageTag(config.name),
+      ...(this.migrationTest && config.appPipeline.migrationTest !== 'off'
+        ? {
+            migrationTest: { project: this.migrationTest.project, verdict: config.appPipeline.migrationTest },
+          }
+        : {}),
+    });
+
+    this.developerAccess = new DeveloperAccess(this, 'DeveloperAccess', {
+      managedPolicyName: naming.developerPolicy,
+      instanceName: naming.instanceName,
+      shellDocumentName: naming.sessionManagerDocument,
+      replDocumentName: naming.replPortForwardingDocument,
+      replPort: config.compute.replPort,
+    });
   }
 
   /**

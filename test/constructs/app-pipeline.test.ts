@@ -28,6 +28,7 @@ function pipelineStack(app: App, id: string, overrides: Partial<AppPipelineProps
     repository: new ecr.Repository(stack, 'Repository'),
     buildLogGroup: new logs.LogGroup(stack, 'BuildLogs'),
     deployedImageTagPrefix: 'deployed-test-',
+    currentImageTag: 'deployed-test',
     recordProjectName: 'test-record-deployment',
     autoScalingGroup: new autoscaling.AutoScalingGroup(stack, 'Asg', {
       vpc,

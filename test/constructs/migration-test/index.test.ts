@@ -1,78 +1,24 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as rds from 'aws-cdk-lib/aws-rds';
-import { loadEnvironment } from '../../lib/config/load';
-import { Naming } from '../../lib/config/naming';
-import { ArtifactBucket } from '../../lib/constructs/artifact-bucket';
-import { CLEANUP_MARGIN_MINUTES, MigrationTest } from '../../lib/constructs/migration-test';
-import { nagFindings } from '../../lib/nag';
+import { Match } from 'aws-cdk-lib/assertions';
+import { CLEANUP_MARGIN_MINUTES } from '../../../lib/constructs/migration-test';
+import { nagFindings } from '../../../lib/nag';
+import { migrationTestStack } from '../../helpers/migration-test-stack';
 
-// One synth for the file: a small stack with the VPC layout of FoundationStack.
-const app = new App();
-const stack = new Stack(app, 'MigrationTestStack', {
-  env: { account: '700558745280', region: 'eu-central-1' },
-});
-const config = loadEnvironment('prod');
-const naming = new Naming('prod');
-const vpc = new ec2.Vpc(stack, 'Vpc', {
-  ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
-  availabilityZones: ['eu-central-1a', 'eu-central-1b'],
-  natGatewayProvider: ec2.NatProvider.instanceV2({
-    instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO),
-    machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
-  }),
-  natGateways: 1,
-  natGatewaySubnets: { subnetGroupName: 'public' },
-  subnetConfiguration: [
-    { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-    { name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
-    { name: 'build', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
-  ],
-});
-const codeBuildSg = new ec2.SecurityGroup(stack, 'CodeBuildSg', {
-  vpc,
-  securityGroupName: naming.codeBuildSecurityGroup,
-  allowAllOutbound: true,
-});
-const rdsSg = new ec2.SecurityGroup(stack, 'RdsSg', { vpc, securityGroupName: naming.rdsSecurityGroup });
-rdsSg.addIngressRule(codeBuildSg, ec2.Port.tcp(5432));
-const subnetGroup = new rds.SubnetGroup(stack, 'DbSubnets', {
-  vpc,
-  description: 'db',
-  vpcSubnets: { subnetGroupName: 'private' },
-});
-const database = new rds.DatabaseInstance(stack, 'Db', {
-  instanceIdentifier: naming.dbInstance,
-  engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_1 }),
-  instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
-  vpc,
-  subnetGroup,
-  securityGroups: [rdsSg],
-});
-const repository = new ecr.Repository(stack, 'Repo', { repositoryName: naming.ecrRepository });
-const logGroup = new logs.LogGroup(stack, 'BuildLogs', { logGroupName: naming.codeBuildLogGroup });
-
-const migrationTest = new MigrationTest(stack, 'MigrationTest', {
-  naming,
+// One synth for the file.
+const {
+  app,
+  stack,
   config,
   vpc,
-  securityGroup: codeBuildSg,
-  databaseSecurityGroup: rdsSg,
-  database,
+  codeBuildSg,
+  rdsSg,
   subnetGroup,
   repository,
   logGroup,
-  artifactsBucket: new ArtifactBucket(stack, 'Artifacts', {
-    bucketName: naming.pipelineArtifactsBucket('700558745280'),
-  }),
-  pipelineAccount: '111122223333',
-});
-const template = Template.fromStack(stack);
+  migrationTest,
+  template,
+} = migrationTestStack();
 
 const ref = (construct: { node: { defaultChild?: unknown } }) => ({
   Ref: stack.getLogicalId((construct.node.defaultChild ?? construct) as never),
@@ -119,7 +65,8 @@ test('the CodeBuild project runs in the build subnets with the CodeBuild securit
       PrivilegedMode: true,
     }),
     TimeoutInMinutes: config.migrationTest.timeoutMinutes + CLEANUP_MARGIN_MINUTES,
-    Source: Match.objectLike({ Type: 'S3' }),
+    // No source of its own: the buildspec downloads the runner, whatever source a build is given.
+    Source: Match.objectLike({ Type: 'NO_SOURCE' }),
     LogsConfig: {
       CloudWatchLogs: { Status: 'ENABLED', GroupName: ref(logGroup), StreamName: 'v1-orcha-migration-test' },
     },
@@ -154,7 +101,9 @@ test('the project passes the runner its settings and runs the bundled runner', (
         ['700558745280.dkr.ecr.eu-central-1.', { Ref: 'AWS::URLSuffix' }, '/', ref(repository)],
       ],
     },
-    MIGRATION_IMAGE_TAG: 'latest',
+    // The image prod runs now (moved by the app pipeline's Record stage), not `latest`.
+    MIGRATION_IMAGE_TAG: 'deployed-prod',
+    MIGRATION_VERDICT: 'block',
     MIGRATION_COMMAND: '["migrate"]',
     ALLOW_DATA_LOSS: '[]',
     DATABASE_NAME: 'orcha',
@@ -165,7 +114,12 @@ test('the project passes the runner its settings and runs the bundled runner', (
     reports: Record<string, { 'file-format': string; files: string[] }>;
     env: { 'exported-variables': string[] };
   };
-  expect(buildspec.phases.build.commands[0]).toMatch(/^node --enable-source-maps runner\.js/);
+  expect(buildspec.phases.build.commands[0]).toMatch(
+    /^node --enable-source-maps \/tmp\/migration-test-runner\/runner\.js/,
+  );
+  expect(joined(vars.RUNNER_BUNDLE)).toMatch(
+    /^s3:\/\/cdk-hnb659fds-assets-700558745280-eu-central-1\/[0-9a-f]{64}\.zip$/,
+  );
   expect(buildspec.phases.pre_build.commands[0]).toContain(
     'truststore.pki.rds.amazonaws.com/global/global-bundle.pem',
   );
