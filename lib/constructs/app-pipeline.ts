@@ -116,8 +116,10 @@ export interface AppPipelineProps {
  *   `image.env` (`IMAGE_URI=<repository uri>:<commit sha>`); its ApplicationStart hook runs
  *   `/usr/local/bin/orcha-refresh --image "$(sed -n 's/^IMAGE_URI=//p' image.env)"`, so a
  *   deployment, a rollback and every instance the group launches run exactly the image built
- *   from that revision's commit. `latest` only names the newest build (what the migration test
- *   runs); no instance runs it.
+ *   from that revision's commit. `latest` only names the newest build; no instance runs it.
+ *   With `migrationTest`, the environment's migration test runs that exact image between the
+ *   build and the approval; the Record stage moves `currentImageTag` (`deployed-prod`) to each
+ *   image it deployed, the image the infrastructure pipeline's migration test runs.
  */
 export class AppPipeline extends Construct {
   public readonly pipeline: codepipeline.Pipeline;

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { deployedImageTagPrefix } from '../../lib/config/app-contract';
+import { currentImageTag, deployedImageTagPrefix } from '../../lib/config/app-contract';
 import { TAG_DEPLOYED_SCRIPT } from '../../lib/constructs/app-pipeline';
 import { loadEnvironment } from '../../lib/config/load';
 import { OrchaStage } from '../../lib/stages/orcha-stage';
@@ -32,6 +32,7 @@ function run(imageEnv: string, putImage = 'ok') {
       REPOSITORY_URI,
       IMAGE_REPO_NAME: 'v1-orcha',
       DEPLOYED_TAG_PREFIX: deployedImageTagPrefix('prod'),
+      CURRENT_TAG: currentImageTag('prod'),
       STUB_DIR: dir,
       PUT_IMAGE: putImage,
     },
@@ -76,6 +77,16 @@ test('tags the image of image.env deployed-prod-<commit>, with its own manifest 
   );
 });
 
+test('then moves deployed-prod (the image prod runs now, what the infra migration test uses) to it, last', () => {
+  const r = run(`IMAGE_URI=${REPOSITORY_URI}:${COMMIT}\n`);
+  expect(r.status).toBe(0);
+  expect(r.calls).toHaveLength(3);
+  expect(r.calls[2]).toBe(
+    `aws ecr put-image --repository-name v1-orcha --image-tag deployed-prod --image-manifest ${MANIFEST} --image-manifest-media-type application/vnd.oci.image.index.v1+json`,
+  );
+  expect(r.output).toContain(`tagged v1-orcha:${COMMIT} as deployed-prod\n`);
+});
+
 test('a tag already there (a redeploy of the same commit) is success', () => {
   const r = run(`IMAGE_URI=${REPOSITORY_URI}:${COMMIT}\n`, 'exists');
   expect(r.status).toBe(0);
@@ -115,7 +126,10 @@ test('the Record project runs exactly this script, after Deploy, with ecr:BatchG
   };
   expect(spec.phases.build.commands).toEqual([fs.readFileSync(TAG_DEPLOYED_SCRIPT, 'utf8')]);
   expect(record!.Properties.Environment.EnvironmentVariables).toEqual(
-    expect.arrayContaining([{ Name: 'DEPLOYED_TAG_PREFIX', Type: 'PLAINTEXT', Value: 'deployed-prod-' }]),
+    expect.arrayContaining([
+      { Name: 'DEPLOYED_TAG_PREFIX', Type: 'PLAINTEXT', Value: 'deployed-prod-' },
+      { Name: 'CURRENT_TAG', Type: 'PLAINTEXT', Value: 'deployed-prod' },
+    ]),
   );
   const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
     (p) =>

@@ -223,7 +223,8 @@ describe('infrastructure pipeline', () => {
     expect(Object.fromEntries(vars.map((v) => [v.Name, v.Value]))).toMatchObject({
       MIGRATION_TEST_PROJECT: 'v1-orcha-migration-test',
       AWS_REGION: 'eu-central-1',
-      MIGRATION_IMAGE_TAG: 'latest',
+      // The image prod runs now, not `latest`.
+      MIGRATION_IMAGE_TAG: 'deployed-prod',
     });
     // Same account: no role to assume.
     expect(vars.map((v) => v.Name)).not.toContain('ROLE_ARN');
