@@ -3,19 +3,26 @@
  *   - `cdk synth` of an app with one empty stack (the floor),
  *   - `cdk synth` of the whole app (pipeline, staging, prod, dev),
  *   - `npm test`,
- * and the ratios to the floor. `--runs N` (default 3), `--skip-tests`.
+ * and the ratios to the floor, then the infrastructure pipeline's critical path from a push to
+ * the prod approval prompt (actions in order with expected minutes, derived from the synthesized
+ * pipeline; see scripts/bench/critical-path.ts). `--runs N` (default 3), `--skip-tests`;
+ * `--critical-path [--cdk-out DIR]` prints only the critical path (of DIR, e.g. an older synth
+ * to compare; default: a fresh synth).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../lib/config/project';
+import { criticalPath, pipelineTemplate, renderCriticalPath } from './bench/critical-path';
 
 const root = PROJECT_ROOT;
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
 const skipTests = args.includes('--skip-tests');
+const onlyCriticalPath = args.includes('--critical-path');
+const cdkOutArg = args.indexOf('--cdk-out');
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
 
 const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: '1', CI: 'true' };
@@ -48,9 +55,23 @@ function measure(label: string, command: string, commandArgs: () => string[]): n
   return m;
 }
 
+function printCriticalPath(cdkOut: string): void {
+  console.log(`\ncritical path, push → prod approval prompt (${path.relative(root, cdkOut) || cdkOut}):`);
+  for (const line of renderCriticalPath(criticalPath(pipelineTemplate(cdkOut)))) console.log(line);
+}
+
 const scratch = mkdtempSync(path.join(tmpdir(), 'orcha-bench-'));
 const out = () => mkdtempSync(path.join(scratch, 'out-'));
 try {
+  if (onlyCriticalPath) {
+    let dir = cdkOutArg >= 0 ? path.resolve(args[cdkOutArg + 1] ?? '') : '';
+    if (!dir) {
+      dir = out();
+      time('cdk synth', cdk, ['synth', '--quiet', '--no-notices', '-o', dir]);
+    }
+    printCriticalPath(dir);
+    process.exit(0);
+  }
   console.log(`node ${process.version}, ${cpus().length} cores, ${runs} run(s) each\n`);
   // One warm-up of each, not counted (file-system caches).
   time('warm-up floor', cdk, [
@@ -73,7 +94,14 @@ try {
     '-o',
     out(),
   ]);
-  const full = measure('cdk synth (whole app)', cdk, () => ['synth', '--quiet', '--no-notices', '-o', out()]);
+  let lastOut = '';
+  const full = measure('cdk synth (whole app)', cdk, () => [
+    'synth',
+    '--quiet',
+    '--no-notices',
+    '-o',
+    (lastOut = out()),
+  ]);
   console.log(`\nfull synth / floor = ${(full / floor).toFixed(2)}x (target <= 1.6x)`);
   if (!skipTests) {
     const tests = measure('npm test', 'npm', () => ['test', '--silent', '--', '--ci']);
@@ -81,6 +109,7 @@ try {
       `npm test = ${tests.toFixed(1)} s = ${(tests / floor).toFixed(1)}x the floor (target < 60 s)`,
     );
   }
+  printCriticalPath(lastOut);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

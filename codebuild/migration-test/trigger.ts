@@ -3,6 +3,12 @@
  * starts a build of the `v1-orcha-migration-test` CodeBuild project, waits for it, prints
  * the log link and the report summary, and exits with the build's verdict.
  *
+ * Three modes, so that the ~30-minute test runs while staging deploys:
+ * - no argument: start and wait;
+ * - `--start`: start only; prints the build id (or `none` when there is nothing to test yet) on
+ *   stdout, everything else on stderr; the pipeline step exports it as `MIGRATION_BUILD_ID`;
+ * - `--wait`: wait for the build `MIGRATION_BUILD_ID` (`none`: nothing to test, exit 0).
+ *
  * Environment:
  * | variable | required | meaning |
  * | --- | --- | --- |
@@ -12,6 +18,7 @@
  * | `MIGRATION_IMAGE_TAG` | no | overrides the image tag the build migrates with |
  * | `TRIGGER_TIMEOUT_MINUTES` | no | how long to wait for the build; default 150 |
  * | `ALLOW_MISSING_ROLE` | no | `true`: a role that cannot be assumed (not deployed yet) means "first deploy", exit 0 |
+ * | `MIGRATION_BUILD_ID` | with `--wait` | the build `--start` started, or `none` |
  *
  * Exit status: 0 passed or nothing to test yet (no project: first deploy); 1 the
  * migrations failed or lost data; 2 the test could not run (or its outcome is unknown).
@@ -53,17 +60,18 @@ function exported(build: Build, name: string): string | undefined {
   return build.exportedEnvironmentVariables?.find((v) => v.name === name)?.value || undefined;
 }
 
-/** Starts the build and waits for it; returns the exit status. */
-export async function runTrigger(deps: TriggerDependencies): Promise<number> {
+/** What starting the build came to. */
+export type StartResult =
+  | { readonly kind: 'started'; readonly id: string; readonly build: Build }
+  | { readonly kind: 'nothing-to-test' }
+  | { readonly kind: 'error' };
+
+/** Starts a build of the project (with the image tag override, if any). */
+export async function startBuild(deps: TriggerDependencies): Promise<StartResult> {
   const { codebuild, projectName, log } = deps;
-  const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const timeoutMs = deps.timeoutMs ?? 150 * 60_000;
-  const poll = deps.pollIntervalMs ?? 20_000;
   const overrides: EnvironmentVariable[] = deps.imageTag
     ? [{ name: 'MIGRATION_IMAGE_TAG', value: deps.imageTag, type: 'PLAINTEXT' }]
     : [];
-
   let build: Build | undefined;
   try {
     const started = await codebuild.send(
@@ -76,23 +84,46 @@ export async function runTrigger(deps: TriggerDependencies): Promise<number> {
   } catch (error) {
     if (errorName(error) === 'ResourceNotFoundException') {
       log(`Project ${projectName} does not exist yet: first deploy, no database to test. Skipping.`);
-      return TRIGGER_EXIT.PASS;
+      return { kind: 'nothing-to-test' };
     }
     if (isMissingRole(error) && deps.allowMissingRole) {
       log(`Cannot assume the trigger role (not deployed yet?): treating this as the first deploy. Skipping.`);
-      return TRIGGER_EXIT.PASS;
+      return { kind: 'nothing-to-test' };
     }
     log(`Cannot start ${projectName}: ${errorName(error)}: ${(error as Error).message}`);
-    return TRIGGER_EXIT.ERROR;
+    return { kind: 'error' };
   }
   const id = build?.id;
   if (!id) {
     log(`StartBuild of ${projectName} returned no build id`);
-    return TRIGGER_EXIT.ERROR;
+    return { kind: 'error' };
   }
   log(`Started ${id}`);
+  return { kind: 'started', id, build: build! };
+}
 
+/**
+ * Waits for the build `id` and returns the exit status of its verdict; `initial` is the build as
+ * StartBuild returned it (else the first poll is immediate).
+ */
+export async function waitForBuild(deps: TriggerDependencies, id: string, initial?: Build): Promise<number> {
+  const { codebuild, log } = deps;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const timeoutMs = deps.timeoutMs ?? 150 * 60_000;
+  const poll = deps.pollIntervalMs ?? 20_000;
+
+  const fetch = async (): Promise<Build | undefined> => {
+    try {
+      const out = await codebuild.send(new BatchGetBuildsCommand({ ids: [id] }));
+      return out.builds?.[0];
+    } catch (error) {
+      log(`BatchGetBuilds failed (${errorName(error)}); retrying`);
+      return undefined;
+    }
+  };
   const startedAt = now();
+  let build: Build | undefined = initial ?? (await fetch());
   let phase = '';
   let linkShown = false;
   for (;;) {
@@ -112,12 +143,7 @@ export async function runTrigger(deps: TriggerDependencies): Promise<number> {
       return TRIGGER_EXIT.ERROR;
     }
     await sleep(poll);
-    try {
-      const out = await codebuild.send(new BatchGetBuildsCommand({ ids: [id] }));
-      build = out.builds?.[0] ?? build;
-    } catch (error) {
-      log(`BatchGetBuilds failed (${errorName(error)}); retrying`);
-    }
+    build = (await fetch()) ?? build;
   }
 
   const status = build.buildStatus ?? 'UNKNOWN';
@@ -130,6 +156,17 @@ export async function runTrigger(deps: TriggerDependencies): Promise<number> {
   if (status === 'FAILED' && code === '1') return TRIGGER_EXIT.FAIL;
   return TRIGGER_EXIT.ERROR;
 }
+
+/** Starts the build and waits for it; returns the exit status. */
+export async function runTrigger(deps: TriggerDependencies): Promise<number> {
+  const started = await startBuild(deps);
+  if (started.kind === 'nothing-to-test') return TRIGGER_EXIT.PASS;
+  if (started.kind === 'error') return TRIGGER_EXIT.ERROR;
+  return waitForBuild(deps, started.id, started.build);
+}
+
+/** `MIGRATION_BUILD_ID` when there was nothing to start. */
+export const NO_BUILD = 'none';
 
 const triggerEnv = z.object({
   MIGRATION_TEST_PROJECT: z
@@ -146,9 +183,14 @@ const triggerEnv = z.object({
     .optional(),
   TRIGGER_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(600).default(150),
   ALLOW_MISSING_ROLE: z.enum(['true', 'false']).default('false'),
+  MIGRATION_BUILD_ID: z
+    .string()
+    .regex(/^([A-Za-z0-9][A-Za-z0-9_-]*:[0-9a-f-]{36}|none)$/, 'must be a CodeBuild build id or none')
+    .optional(),
 });
 
-async function main(): Promise<number> {
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  const mode = argv.includes('--start') ? 'start' : argv.includes('--wait') ? 'wait' : 'run';
   const input: Record<string, string | undefined> = { ...process.env };
   input.AWS_REGION = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   for (const key of Object.keys(input)) if (input[key] === '') delete input[key];
@@ -175,14 +217,33 @@ async function main(): Promise<number> {
         }
       : {}),
   });
-  return runTrigger({
+  const deps: TriggerDependencies = {
     codebuild,
     projectName: env.MIGRATION_TEST_PROJECT,
-    log: (line) => console.log(line),
+    // --start prints only the build id on stdout (the step captures it).
+    log: (line) => (mode === 'start' ? console.error(line) : console.log(line)),
     ...(env.MIGRATION_IMAGE_TAG ? { imageTag: env.MIGRATION_IMAGE_TAG } : {}),
     timeoutMs: env.TRIGGER_TIMEOUT_MINUTES * 60_000,
     allowMissingRole: env.ALLOW_MISSING_ROLE === 'true',
-  });
+  };
+  if (mode === 'start') {
+    const started = await startBuild(deps);
+    if (started.kind === 'error') return TRIGGER_EXIT.ERROR;
+    console.log(started.kind === 'started' ? started.id : NO_BUILD);
+    return TRIGGER_EXIT.PASS;
+  }
+  if (mode === 'wait') {
+    if (!env.MIGRATION_BUILD_ID) {
+      console.error('Invalid trigger settings: MIGRATION_BUILD_ID: required with --wait');
+      return TRIGGER_EXIT.ERROR;
+    }
+    if (env.MIGRATION_BUILD_ID === NO_BUILD) {
+      console.log('No migration test was started (first deploy: nothing to test). Skipping.');
+      return TRIGGER_EXIT.PASS;
+    }
+    return waitForBuild(deps, env.MIGRATION_BUILD_ID);
+  }
+  return runTrigger(deps);
 }
 
 if (require.main === module) {

