@@ -463,7 +463,7 @@ describe('OpsStack (prod): application pipeline', () => {
     prodTemplate.resourceCountIs('AWS::KMS::Key', 1);
   });
 
-  test('stages in order: Source (GitHub) → Build (CodeBuild) → Approve (manual) → Deploy (CodeDeploy) → Record (tag the deployed image)', () => {
+  test('stages in order: Source (GitHub) → Build (CodeBuild) → MigrationTest (CodeBuild) → Approve (manual) → Deploy (CodeDeploy) → Record (tag the deployed image)', () => {
     const stages = pipeline().Stages.map((s) => [
       s.Name,
       s.Actions.map((a) => `${a.ActionTypeId.Category}/${a.ActionTypeId.Provider}`),
@@ -471,6 +471,7 @@ describe('OpsStack (prod): application pipeline', () => {
     expect(stages).toEqual([
       ['Source', ['Source/CodeStarSourceConnection']],
       ['Build', ['Build/CodeBuild']],
+      ['MigrationTest', ['Build/CodeBuild']],
       ['Approve', ['Approval/Manual']],
       ['Deploy', ['Deploy/CodeDeploy']],
       ['Record', ['Build/CodeBuild']],
@@ -520,7 +521,9 @@ describe('OpsStack (prod): application pipeline', () => {
   });
 
   test('build: v1-orcha-build, ARM image amazonlinux2-aarch64-standard:3.0, privileged, env vars, log group', () => {
-    const [[, project]] = resourcesOf(prodTemplate, 'AWS::CodeBuild::Project');
+    const [, project] = resourcesOf(prodTemplate, 'AWS::CodeBuild::Project').find(
+      ([, p]) => p.Name === 'v1-orcha-build',
+    )!;
     expect(project).toMatchObject({
       Name: 'v1-orcha-build',
       Environment: {
@@ -563,7 +566,9 @@ describe('OpsStack (prod): application pipeline', () => {
   });
 
   test('buildspec: tests, image tagged with the commit and latest, pushed, CodeDeploy bundle as output', () => {
-    const [[, project]] = resourcesOf(prodTemplate, 'AWS::CodeBuild::Project');
+    const [, project] = resourcesOf(prodTemplate, 'AWS::CodeBuild::Project').find(
+      ([, p]) => p.Name === 'v1-orcha-build',
+    )!;
     const spec = JSON.parse((project.Source as { BuildSpec: string }).BuildSpec) as {
       phases: Record<string, { 'on-failure': string; commands: string[] }>;
       artifacts: { files: string[] };
