@@ -586,7 +586,8 @@ describe('OpsStack (prod): application pipeline', () => {
     expect(login).toBeLessThan(test);
     expect(test).toBeLessThan(build);
     expect(build).toBeLessThan(pushSha);
-    expect(commands).toContain('IMAGE_TAG="${COMMIT_ID:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"');
+    // Exported: the app pipeline's migration test runs exactly this tag (#{Build.IMAGE_TAG}).
+    expect(commands).toContain('export IMAGE_TAG="${COMMIT_ID:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"');
     // A failing phase stops the build: nothing is pushed after a failed test.
     for (const phase of Object.values(spec.phases)) expect(phase['on-failure']).toBe('ABORT');
     expect(spec.artifacts.files).toEqual(['appspec.yml', 'scripts/**/*', 'image.env']);
@@ -594,14 +595,16 @@ describe('OpsStack (prod): application pipeline', () => {
 
   test('the build action passes the commit id and outputs the bundle the deploy action consumes', () => {
     const p = pipeline();
-    const build = p.Stages[1].Actions[0] as unknown as {
+    const build = p.Stages.find((s) => s.Name === 'Build')!.Actions[0] as unknown as {
       Configuration: { EnvironmentVariables: string };
       OutputArtifacts: { Name: string }[];
     };
     expect(JSON.parse(build.Configuration.EnvironmentVariables)).toEqual([
       { name: 'COMMIT_ID', type: 'PLAINTEXT', value: '#{Source.CommitId}' },
     ]);
-    const deploy = p.Stages[3].Actions[0] as unknown as { InputArtifacts: { Name: string }[] };
+    const deploy = p.Stages.find((s) => s.Name === 'Deploy')!.Actions[0] as unknown as {
+      InputArtifacts: { Name: string }[];
+    };
     expect(deploy.InputArtifacts).toEqual(build.OutputArtifacts);
   });
 
@@ -634,14 +637,14 @@ describe('OpsStack (prod): application pipeline', () => {
   });
 
   test('approval: manual, notified through the alerts topic', () => {
-    const [approve] = pipeline().Stages[2].Actions;
+    const [approve] = pipeline().Stages.find((s) => s.Name === 'Approve')!.Actions;
     expect(approve.Name).toBe('Approve');
     expect(approve.Configuration.NotificationArn).toEqual(topic());
     expect(approve.Configuration.CustomData).toMatch(/#\{Source\.CommitId\}/);
   });
 
   test('deploy: CodeDeploy v1-orcha / v1-orcha-production, ASG, AllAtOnce, rollback on failure and stop', () => {
-    const [deploy] = pipeline().Stages[3].Actions;
+    const [deploy] = pipeline().Stages.find((s) => s.Name === 'Deploy')!.Actions;
     const [appId] = Object.keys(prodTemplate.findResources('AWS::CodeDeploy::Application'));
     const [groupId] = Object.keys(prodTemplate.findResources('AWS::CodeDeploy::DeploymentGroup'));
     expect(deploy.Configuration).toEqual({
