@@ -29,12 +29,13 @@ export const NOTIFIED_PIPELINE_STATES = ['STARTED', 'SUCCEEDED', 'FAILED'] as co
 
 /**
  * Pipeline events by e-mail with a readable subject: EventBridge rules on the pipeline's
- * execution states and on its approval actions → a small function that writes the subject
- * and body → an SNS topic with the team's address.
+ * execution states and on its approval actions → a small function that looks the execution up
+ * (commit, trigger, failed action and its first error line, the approval's review links) and
+ * writes the subject and body → an SNS topic with the team's address. One e-mail per event.
  */
 export class PipelineNotifications extends Construct {
   public readonly topic: sns.Topic;
-  private readonly notifier: lambda.IFunction;
+  private readonly notifier: lambda.Function;
 
   constructor(scope: Construct, id: string, props: PipelineNotificationsProps) {
     super(scope, id);
@@ -83,6 +84,14 @@ export class PipelineNotifications extends Construct {
    * to act.
    */
   public watch(pipeline: codepipeline.IPipeline, manualApprovals: readonly string[]): void {
+    // The e-mail names the commit, the trigger, the failed action and the approval's review links:
+    // read this pipeline's executions and action executions, nothing else.
+    this.notifier.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'],
+        resources: [pipeline.pipelineArn],
+      }),
+    );
     const target = new targets.LambdaFunction(this.notifier, { retryAttempts: 2 });
     new events.Rule(this, 'ExecutionStateRule', {
       description: `${pipeline.pipelineName}: execution started, succeeded or failed`,
