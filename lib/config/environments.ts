@@ -118,4 +118,9 @@ export const pipeline: PipelineInput = {
   source: { repository: 'getorcha/orcha-infrastructure', branch: 'master' },
   notificationEmail: 'alerts@getorcha.com',
   stages: ['staging', 'prod'],
+  // Deploying the checks creates the repositories' webhooks through the GitHub connection, which
+  // must be AVAILABLE and whose GitHub App installation must cover both repositories. The very
+  // first deploy of the pipeline stack (pending connection) needs this off
+  // (docs/runbooks/pull-requests.md, docs/runbooks/first-deploy.md).
+  pullRequestChecks: true,
 };

@@ -320,6 +320,10 @@ export const pipelineNames = {
   pipeline: `${PRODUCT}-infra`,
   notificationsTopic: `${PRODUCT}-infra-pipeline-events`,
   connection: `${PRODUCT}-infra-github`,
+  /** CodeBuild projects of the pull-request checks; also their commit status contexts on GitHub. */
+  infraPullRequestProject: `${PRODUCT}-infra-pr`,
+  appPullRequestProject: `${PRODUCT}-app-pr`,
+  pullRequestLogGroup: `/${PRODUCT}-infra/pull-requests`,
   /** Role of the pipeline step that starts an environment's migration test (trusted by that environment). */
   migrationTestStepRole: (envName: string) => `${PRODUCT}-infra-migration-test-${envName}`,
 } as const;

@@ -366,6 +366,13 @@ export const pipelineSchema = z.strictObject({
   notificationEmail: email,
   /** Environments deployed by the pipeline, in order; the last one is gated by the migration test and approval. */
   stages: z.array(z.string()).min(1, 'must list at least one environment'),
+  /**
+   * Pull-request checks (CodeBuild, commit status on the pull request) for this repository and the
+   * application repository. Deploying them creates the repositories' webhooks through the GitHub
+   * connection, which must be AVAILABLE by then: turn this on after the connection is completed
+   * (docs/runbooks/pull-requests.md).
+   */
+  pullRequestChecks: z.boolean(),
 });
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;

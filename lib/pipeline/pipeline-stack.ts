@@ -14,6 +14,7 @@ import { DeployApprovalStep } from './deploy-approval-step';
 import { MigrationTestSteps } from './migration-test-step';
 import { PipelineNotifications } from './notifications';
 import { PermissionsCheckStep } from './permissions-check-step';
+import { PullRequestChecks } from './pull-request-checks';
 import { SmokeTestStep } from './smoke-test-step';
 import { grantSourceConnection } from './source-connection';
 import { SynthStep } from './synth-step';
@@ -144,6 +145,24 @@ export class PipelineStack extends Stack {
       this.pipeline.pipeline,
       approvalActionNames(this.pipeline.pipeline, manualApprovals),
     );
+
+    if (config.pullRequestChecks) {
+      const app = props.stages[props.stages.length - 1].config.appPipeline.source;
+      new PullRequestChecks(this, 'PullRequestChecks', {
+        connectionArn,
+        infrastructure: { repository: config.source.repository, baseBranch: config.source.branch },
+        diffTargets: props.stages.map((s) => ({
+          stagePath: s.node.path,
+          account: s.config.account,
+          region: s.config.region,
+        })),
+        application: { repository: app.repository, baseBranch: app.branch },
+        infrastructureProjectName: pipelineNames.infraPullRequestProject,
+        applicationProjectName: pipelineNames.appPullRequestProject,
+        logGroupName: pipelineNames.pullRequestLogGroup,
+        logRetention: logs.RetentionDays.ONE_MONTH,
+      });
+    }
 
     if (!config.source.connectionArn) {
       new CfnOutput(this, 'CompleteGitHubConnection', {
