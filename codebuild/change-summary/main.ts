@@ -25,6 +25,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import * as path from 'node:path';
 import { z } from 'zod';
 import { readStageStacks, type AssemblyStack } from './assembly';
+import { REVIEW_KEY_PREFIX, REVIEW_OUTPUT_FILES } from './contract';
 import { stackChangeSet, type StackClients } from './change-sets';
 import { renderChangeSummary, type ChangeSummary } from './render';
 
@@ -89,7 +90,7 @@ export async function runReview(settings: Settings, deps: ReviewDependencies): P
   deps.log('');
   for (const line of summary.markdown.split('\n')) deps.log(line);
 
-  const prefix = `reviews/${settings.EXECUTION_ID}/`;
+  const prefix = `${REVIEW_KEY_PREFIX}${settings.EXECUTION_ID}/`;
   const uploads: { key: string; body: Buffer | string; type: string }[] = [
     {
       key: `${prefix}${settings.STAGE_NAME.toLowerCase()}-change-summary.md`,
@@ -126,8 +127,8 @@ export async function runReview(settings: Settings, deps: ReviewDependencies): P
   deps.log(`Summary and reports: ${url}`);
 
   mkdirSync(settings.OUT_DIR, { recursive: true });
-  writeFileSync(path.join(settings.OUT_DIR, 'headline.txt'), summary.headline);
-  writeFileSync(path.join(settings.OUT_DIR, 'url.txt'), url);
+  writeFileSync(path.join(settings.OUT_DIR, REVIEW_OUTPUT_FILES.headline), summary.headline);
+  writeFileSync(path.join(settings.OUT_DIR, REVIEW_OUTPUT_FILES.url), url);
   return { summary, url, uploaded: uploads.map((u) => u.key) };
 }
 

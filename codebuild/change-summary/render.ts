@@ -56,7 +56,7 @@ export interface ChangeSummary {
   readonly stacks: readonly StackSummary[];
   /** Stateful resources that are replaced, may be replaced or removed, with their stack. */
   readonly alarms: readonly (ResourceLine & { readonly stackName: string })[];
-  /** One line for the approval comment and the notification (at most 300 characters). */
+  /** One line for the approval comment and the notification (at most 200 characters). */
   readonly headline: string;
   /** The whole summary, Markdown. */
   readonly markdown: string;
@@ -221,7 +221,8 @@ export function renderChangeSummary(title: string, stackSets: readonly StackChan
     headlineParts.push(`Not computed: ${unknown.map((s) => s.stackName).join(', ')} (see the summary).`);
   }
   let headline = headlineParts.join(' ').replace(/\s+/g, ' ').trim();
-  if (headline.length > 300) headline = `${headline.slice(0, 297)}...`;
+  // The approval comment quotes it: CodePipeline keeps an approval's custom message short.
+  if (headline.length > 200) headline = `${headline.slice(0, 197)}...`;
 
   const md: string[] = [`# ${title}`, ''];
   if (alarms.length > 0) {
@@ -257,7 +258,7 @@ export function renderChangeSummary(title: string, stackSets: readonly StackChan
         `CloudFormation could not compute this stack's change set: ${escapeCell(s.reason ?? '')}`,
         '',
         'This happens when the stack uses an output that a stack before it adds in this same deployment; the deploy ' +
-          'action computes it after that stack is deployed. Read the stack diff in the Synth and PermissionsCheck logs.',
+          "action computes it after that stack is deployed. Read this stack's cdk diff in the Review step's log.",
       );
       continue;
     }

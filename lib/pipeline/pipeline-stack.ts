@@ -13,8 +13,8 @@ import { narrowAssetPublishingRole } from './asset-role-narrowing';
 import { DeployApprovalStep } from './deploy-approval-step';
 import { MigrationTestSteps } from './migration-test-step';
 import { PipelineNotifications } from './notifications';
-import { PermissionsCheckStep } from './permissions-check-step';
 import { PullRequestChecks } from './pull-request-checks';
+import { ReviewStep } from './review-step';
 import { SmokeTestStep } from './smoke-test-step';
 import { grantSourceConnection } from './source-connection';
 import { SynthStep } from './synth-step';
@@ -101,32 +101,37 @@ export class PipelineStack extends Stack {
     /** The approvals that wait for a person (the notifier mails only these). */
     const manualApprovals: ManualApprovalStep[] = [];
     // The migration test of each gated stage starts first thing in the stage before it and runs
-    // while that stage deploys; the gated stage waits for its verdict next to the permissions check.
+    // while that stage deploys; the gated stage waits for its verdict next to the review (IAM check and change summary).
     const migrationTests = props.stages.map((stage, index) =>
       index > 0 && stage.config.migrationTest.enabled
         ? new MigrationTestSteps(this, stage, source)
         : undefined,
     );
+    const reviews: ReviewStep[] = [];
     props.stages.forEach((stage, index) => {
       const pre: Step[] = [];
       const next = migrationTests[index + 1];
       if (next) pre.push(next.start);
       if (index > 0) {
-        const permissions = new PermissionsCheckStep({
+        const review = new ReviewStep({
           stage,
-          cloudAssembly: this.pipeline.cloudAssemblyFileSet,
+          source,
+          pipeline: this.pipeline,
           topic: this.notifications.topic,
           pipelineStack: this,
         });
         const approval = new DeployApprovalStep({
           stage,
-          repository: config.source.repository,
-          branch: config.source.branch,
-          permissionsCheck: permissions.result,
+          review: {
+            changeSummary: review.changeSummary,
+            permissionsCheck: review.permissionsCheck,
+            reviewUrl: review.reviewUrl,
+          },
         });
         manualApprovals.push(approval);
+        reviews.push(review);
         // The checks in parallel, the approval after both.
-        const checks: Step[] = [permissions, ...(migrationTests[index] ? [migrationTests[index].wait] : [])];
+        const checks: Step[] = [review, ...(migrationTests[index] ? [migrationTests[index].wait] : [])];
         for (const check of checks) approval.addStepDependency(check);
         pre.push(...checks, approval);
       }
@@ -141,6 +146,7 @@ export class PipelineStack extends Stack {
     grantSourceConnection(this.pipeline, connectionArn);
     narrowAssetPublishingRole(this.pipeline);
     acknowledgePipelineFindings(this.pipeline);
+    for (const review of reviews) review.grantReviewUploads(this.pipeline.pipeline.artifactBucket);
     this.notifications.watch(
       this.pipeline.pipeline,
       approvalActionNames(this.pipeline.pipeline, manualApprovals),

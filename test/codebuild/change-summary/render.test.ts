@@ -185,7 +185,7 @@ test('the headline stays short enough for the approval comment', () => {
   const summary = renderChangeSummary('t', [
     { stackName: 's', outcome: 'changes', pages: [{ Changes: many }] },
   ]);
-  expect(summary.headline.length).toBeLessThanOrEqual(300);
+  expect(summary.headline.length).toBeLessThanOrEqual(200);
   expect(summary.headline).toMatch(/^STATEFUL RESOURCE AT RISK/);
   expect(summary.alarms).toHaveLength(40);
 });
