@@ -217,16 +217,9 @@ export class PullRequestChecks extends Construct {
       RequiresCommentApproval: 'FORK_PULL_REQUESTS',
       ApproverRoles: ['GITHUB_WRITE', 'GITHUB_MAINTAIN', 'GITHUB_ADMIN'],
     });
-    project.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'codeconnections:GetConnectionToken',
-          'codeconnections:GetConnection',
-          'codeconnections:UseConnection',
-        ],
-        resources: [props.connectionArn],
-      }),
-    );
+    // Created after its role's policy: CodeBuild uses the connection through the role when it
+    // creates the webhook.
+    project.node.addDependency(role);
     acknowledge(
       project,
       'AwsSolutions-CB4',
