@@ -10,6 +10,7 @@ import { CDK_ASSETS_VERSION, CODEBUILD_NODEJS_RUNTIME, cdkCliVersion } from '../
 import type { OrchaStage } from '../stages/orcha-stage';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { narrowAssetPublishingRole } from './asset-role-narrowing';
+import { NPM_CACHE_PATHS } from './npm-cache';
 import { DeployApprovalStep } from './deploy-approval-step';
 import { MigrationTestSteps } from './migration-test-step';
 import { PipelineNotifications } from './notifications';
@@ -19,9 +20,6 @@ import { SmokeTestStep } from './smoke-test-step';
 import { grantSourceConnection } from './source-connection';
 import { SynthStep } from './synth-step';
 import { TerminationProtectionStep } from './termination-protection-step';
-
-/** npm's cache directory in the CodeBuild image (root's home). */
-export const NPM_CACHE_PATHS = '/root/.npm/**/*';
 
 export interface PipelineStackProps extends StackProps {
   /** The validated pipeline configuration. */
@@ -166,7 +164,7 @@ export class PipelineStack extends Stack {
         infrastructureProjectName: pipelineNames.infraPullRequestProject,
         applicationProjectName: pipelineNames.appPullRequestProject,
         logGroupName: pipelineNames.pullRequestLogGroup,
-        logRetention: logs.RetentionDays.ONE_MONTH,
+        logRetentionDays: PIPELINE_LOG_RETENTION_DAYS,
       });
     }
 

@@ -1,12 +1,14 @@
 import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUILD_SPEC as APP_BUILD_SPEC } from '../constructs/app-pipeline';
+import { managedLogGroup } from '../constructs/log-group';
 import { CODEBUILD_NODEJS_RUNTIME } from '../config/toolchain';
 import { acknowledge } from '../nag';
 import { CI_COMMANDS, CI_INSTALL_COMMANDS } from './synth-step';
+import { NPM_CACHE_PATHS } from './npm-cache';
 
 /** A GitHub repository and the branch its pull requests target. */
 export interface PullRequestRepository {
@@ -42,8 +44,8 @@ export interface PullRequestChecksProps {
   readonly applicationProjectName: string;
   /** Log group of both projects' builds. */
   readonly logGroupName: string;
-  /** Retention of the builds' logs. */
-  readonly logRetention: logs.RetentionDays;
+  /** Retention of the builds' logs, in days CloudWatch Logs accepts. */
+  readonly logRetentionDays: number;
 }
 
 /** The pull-request events that run a check: opened, new commits pushed, reopened. */
@@ -82,9 +84,9 @@ export class PullRequestChecks extends Construct {
   constructor(scope: Construct, id: string, props: PullRequestChecksProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
+    const logGroup = managedLogGroup(this, 'Logs', {
       logGroupName: props.logGroupName,
-      retention: props.logRetention,
+      retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -130,7 +132,10 @@ export class PullRequestChecks extends Construct {
             ],
           },
         },
+        // npm's download cache on the build host, as in the pipeline's steps.
+        cache: { paths: [NPM_CACHE_PATHS] },
       },
+      cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
     });
     this.infrastructureProject = infrastructure.project;
     infrastructure.role.addToPrincipalPolicy(
@@ -163,6 +168,7 @@ export class PullRequestChecks extends Construct {
       computeType: codebuild.ComputeType;
       privileged: boolean;
       buildSpec: Record<string, unknown>;
+      cache?: codebuild.Cache;
     },
   ): { project: codebuild.Project; role: iam.Role } {
     const [owner, repo] = spec.repository.repository.split('/');
@@ -207,6 +213,7 @@ export class PullRequestChecks extends Construct {
       logging: { cloudWatch: { logGroup } },
       timeout: Duration.minutes(30),
       concurrentBuildLimit: 2,
+      ...(spec.cache && { cache: spec.cache }),
     });
     const cfn = project.node.defaultChild as codebuild.CfnProject;
     // Through the connection (CodeBuild's CODECONNECTIONS source auth), not an account-wide OAuth

