@@ -8,7 +8,7 @@
  *   `/etc/orcha/orcha.env` for the running app and worker (assets/boot/orcha-prepare.sh).
  *
  * So a migration that connects in production connects in the gate, and the reverse.
- * test/boot/app-contract.test.ts runs the real `orcha-prepare` and compares its output with
+ * test/assets/boot/boot.deploy-path.test.ts runs the real `orcha-prepare` and compares its output with
  * {@link databaseEnv} for the same connection (passwords with URL-reserved characters included).
  *
  * Templates use `{field}` (the raw value) and `{field|uri}` (percent-encoded, only

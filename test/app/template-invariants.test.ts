@@ -9,7 +9,7 @@ import {
   LAMBDA_NODEJS_RUNTIME,
   NODE_MAJOR,
 } from '../../lib/config/toolchain';
-import { buildSpecsOf, commandsOf, unpinnedToolsOf } from './buildspecs';
+import { buildSpecsOf, commandsOf, unpinnedToolsOf } from '../helpers/buildspecs';
 import { PROJECT_ROOT } from '../../lib/config/project';
 
 /**

@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import refreshFailed from '../fixtures/events/autoscaling-instance-refresh-failed.json';
 import rotationSucceeded from '../fixtures/events/secretsmanager-rotation-succeeded.json';
 import { buildStages, resourcesOf } from '../helpers';
-import { matchesEventPattern, resolveIntrinsics } from '../support/event-pattern';
+import { matchesEventPattern, resolveIntrinsics } from '../helpers/event-pattern';
 
 // The rules of prod's Ops stack after a credential rotation, their patterns checked against real
 // event shapes with EventBridge's matching rules (test/support/event-pattern.ts).

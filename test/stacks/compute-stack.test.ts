@@ -1,18 +1,16 @@
 import * as zlib from 'node:zlib';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { loadEnvironment } from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
 import { USER_DATA_LIMIT_BYTES } from '../../lib/constructs/app-instance-boot';
 import { nagFindings } from '../../lib/nag';
-import { OrchaStage } from '../../lib/stages/orcha-stage';
-import { logicalId } from '../helpers';
+import type { OrchaStage } from '../../lib/stages/orcha-stage';
+import { buildStages, logicalId } from '../helpers';
 import {
   evaluate,
   roleStatements as evaluableRoleStatements,
   type Decision,
   type Statement,
-} from '../support/iam-evaluation';
+} from '../helpers/iam-evaluation';
 
 /** The launch template's user data with every CloudFormation reference replaced by `<ref>`. */
 export function userDataOf(template: Template): string {
@@ -49,9 +47,7 @@ let t: Template;
 let st: Template;
 
 beforeAll(() => {
-  const app = new App();
-  prod = new OrchaStage(app, 'Prod', { config: loadEnvironment('prod') });
-  staging = new OrchaStage(app, 'Staging', { config: loadEnvironment('staging') });
+  ({ prod, staging } = buildStages('prod', 'staging'));
   t = Template.fromStack(prod.compute);
   st = Template.fromStack(staging.compute);
 });

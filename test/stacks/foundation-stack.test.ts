@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildStages, logicalId, resourcesOf } from '../helpers';
-import { evaluate, roleStatements } from '../support/iam-evaluation';
+import { evaluate, roleStatements } from '../helpers/iam-evaluation';
 
 const stages = buildStages('prod', 'staging');
 const prod = Template.fromStack(stages.prod.foundation);

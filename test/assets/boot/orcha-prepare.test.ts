@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderBootScript } from '../../../lib/constructs/app-instance-boot';
-import { SAMPLE_VALUES } from '../../boot/sample-values';
-import { InstanceSandbox } from '../../boot/support/instance-sandbox';
+import { SAMPLE_VALUES } from '../../fixtures/boot-script-values';
+import { InstanceSandbox } from '../../helpers/instance-sandbox';
 
 /**
  * After a credential rotation the application must pick up the new password when it restarts

@@ -9,7 +9,7 @@ import {
 } from '../../../lib/constructs/app-instance-boot';
 import { projectPath } from '../../../lib/config/project';
 import { renderNatBootScript } from '../../../lib/constructs/nat-instance-boot';
-import { SAMPLE_VALUES } from '../../boot/sample-values';
+import { SAMPLE_VALUES } from '../../fixtures/boot-script-values';
 
 const LIBRARY = path.join(SHELL_LIBRARY_DIR, 'retry.sh');
 

@@ -57,7 +57,7 @@ import {
 import { readSynthesizedStacks, type SynthesizedStack } from '../../scripts/ops/takeover/templates';
 import { loadEnvironment } from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
-import { ACCOUNT, REGION, awsError, captureOutput, mockedSts, type CapturedOutput } from './helpers';
+import { ACCOUNT, REGION, awsError, captureOutput, mockedSts, type CapturedOutput } from './ops';
 
 /**
  * Synthesizes prod's stage with the project's `buildApp` (the real templates, as

@@ -2,12 +2,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { loadEnvironment } from '../../lib/config/load';
 import { inlineShellLibraries } from '../../lib/constructs/app-instance-boot';
 import { NAT_BOOT_SCRIPT, renderNatBootScript } from '../../lib/constructs/nat-instance-boot';
-import { OrchaStage } from '../../lib/stages/orcha-stage';
+import { buildStages } from '../helpers';
 
 /**
  * The NAT instance of the migration test's build subnets: the template (pinned image, its own
@@ -28,8 +26,7 @@ let template: Template;
 let nat: [string, NatInstance];
 
 beforeAll(() => {
-  const app = new App();
-  const prod = new OrchaStage(app, 'Prod', { config: loadEnvironment('prod') });
+  const { prod } = buildStages('prod');
   template = Template.fromStack(prod.foundation);
   const instances = Object.entries(template.findResources('AWS::EC2::Instance')) as [string, NatInstance][];
   expect(instances).toHaveLength(1);

@@ -8,7 +8,7 @@ import {
   renderBootScript,
   substitute,
 } from '../../lib/constructs/app-instance-boot';
-import { SAMPLE_VALUES } from './sample-values';
+import { SAMPLE_VALUES } from '../fixtures/boot-script-values';
 
 /**
  * The content the rendered script writes to `target` (`"$ROOT/…"`): a `cat > <target>` heredoc,

@@ -9,14 +9,22 @@ import {
 } from '@aws-sdk/client-route-53';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AwsTarget } from '../../scripts/ops/aws';
+import type { AwsTarget } from '../../../../scripts/ops/aws';
 import {
   delegateSubdomain,
   normalizeZoneId,
   type DelegateSubdomainOptions,
-} from '../../scripts/ops/commands/delegate-subdomain';
-import { ExitCode } from '../../scripts/ops/errors';
-import { ACCOUNT, OTHER_ACCOUNT, REGION, awsError, captureOutput, factory, mockedSts } from './helpers';
+} from '../../../../scripts/ops/commands/delegate-subdomain';
+import { ExitCode } from '../../../../scripts/ops/errors';
+import {
+  ACCOUNT,
+  OTHER_ACCOUNT,
+  REGION,
+  awsError,
+  captureOutput,
+  factory,
+  mockedSts,
+} from '../../../helpers/ops';
 
 const ZONE_ID = 'Z0ENVZONE1234567890';
 const PARENT_ID = 'Z0PARENT9876543210';

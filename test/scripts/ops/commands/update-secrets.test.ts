@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { GetParametersCommand, PutParameterCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { updateSecrets } from '../../scripts/ops/commands/update-secrets';
-import { ExitCode, OpsError } from '../../scripts/ops/errors';
-import { main } from '../../scripts/ops/program';
-import { processOutput } from '../../scripts/ops/output';
+import { updateSecrets } from '../../../../scripts/ops/commands/update-secrets';
+import { ExitCode, OpsError } from '../../../../scripts/ops/errors';
+import { main } from '../../../../scripts/ops/program';
+import { processOutput } from '../../../../scripts/ops/output';
 import {
   ACCOUNT,
   OTHER_ACCOUNT,
@@ -17,7 +17,7 @@ import {
   cliDeps,
   factory,
   mockedSts,
-} from './helpers';
+} from '../../../helpers/ops';
 
 // Distinctive values: none of them can appear in any output by accident.
 const DB_URL = 'postgres://orcha:Zq8-SECRET-db-9fK@db.internal:5432/orcha';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { BOOT_ASSETS_DIR } from '../../lib/constructs/app-instance-boot';
+import { BOOT_ASSETS_DIR } from '../../../lib/constructs/app-instance-boot';
 
 /**
  * The health-check placeholder (orcha-placeholder.service) run for real with python3: the load

@@ -3,8 +3,8 @@
  * option's delta next to the original design's price, the README's table generated from it.
  */
 import { readFileSync } from 'node:fs';
-import { loadEnvironment } from '../../lib/config/load';
-import { estimateEnvironment, type LineItem, type Template } from '../../scripts/cost/model';
+import { loadEnvironment } from '../../../lib/config/load';
+import { estimateEnvironment, type LineItem, type Template } from '../../../scripts/cost/model';
 import {
   buildCostReport,
   loadAssumptions,
@@ -16,8 +16,8 @@ import {
   renderText,
   synthesizeTemplates,
   type CostReport,
-} from '../../scripts/cost/report';
-import { projectPath } from '../../lib/config/project';
+} from '../../../scripts/cost/report';
+import { projectPath } from '../../../lib/config/project';
 
 const prices = loadPrices();
 const assumptions = loadAssumptions();

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { databaseEnv } from '../../lib/config/app-contract';
-import { renderBootScript } from '../../lib/constructs/app-instance-boot';
-import { connectionEnv } from '../../codebuild/migration-test/command';
-import { SAMPLE_VALUES } from './sample-values';
-import { InstanceSandbox } from './support/instance-sandbox';
-import { projectPath } from '../../lib/config/project';
+import { databaseEnv } from '../../../lib/config/app-contract';
+import { renderBootScript } from '../../../lib/constructs/app-instance-boot';
+import { connectionEnv } from '../../../codebuild/migration-test/command';
+import { SAMPLE_VALUES } from '../../fixtures/boot-script-values';
+import { InstanceSandbox } from '../../helpers/instance-sandbox';
+import { projectPath } from '../../../lib/config/project';
 
 /**
  * The application's life on an instance, end to end, by running the real scripts: the rendered

@@ -19,11 +19,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ExitCode } from '../../scripts/ops/errors';
+import { ExitCode } from '../../../scripts/ops/errors';
 import type { Command } from 'commander';
-import { buildProgram, main, rewriteLegacyDelegateArgs, whichOnPath } from '../../scripts/ops/program';
-import { REGION, awsError, captureOutput, cliDeps, factory, mockedSts } from './helpers';
-import { PROJECT_ROOT } from '../../lib/config/project';
+import { buildProgram, main, rewriteLegacyDelegateArgs, whichOnPath } from '../../../scripts/ops/program';
+import { REGION, awsError, captureOutput, cliDeps, factory, mockedSts } from '../../helpers/ops';
+import { PROJECT_ROOT } from '../../../lib/config/project';
 
 const ROOT = PROJECT_ROOT;
 

@@ -4,7 +4,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
-import type { Naming } from '../../../lib/config/naming';
+import type { Naming } from '../../lib/config/naming';
 
 export interface FakeComputeProps extends StackProps {
   readonly vpc: ec2.IVpc;

@@ -14,11 +14,15 @@ import {
   takeoverPlan,
   takeoverRelease,
   takeoverSnapshot,
-} from '../../scripts/ops/commands/takeover';
-import { ExitCode } from '../../scripts/ops/errors';
-import { main } from '../../scripts/ops/program';
-import { STATEFUL_TYPES, namedResources, type SynthesizedStack } from '../../scripts/ops/takeover/templates';
-import { OTHER_ACCOUNT, awsError, cliDeps, factory } from './helpers';
+} from '../../../../scripts/ops/commands/takeover';
+import { ExitCode } from '../../../../scripts/ops/errors';
+import { main } from '../../../../scripts/ops/program';
+import {
+  STATEFUL_TYPES,
+  namedResources,
+  type SynthesizedStack,
+} from '../../../../scripts/ops/takeover/templates';
+import { OTHER_ACCOUNT, awsError, cliDeps, factory } from '../../../helpers/ops';
 import {
   emptyAccount,
   key,
@@ -26,7 +30,7 @@ import {
   populatedAccount,
   synthProd,
   type AccountState,
-} from './takeover-account';
+} from '../../../helpers/takeover-account';
 
 const ARN_SECRET = 'arn:aws:secretsmanager:eu-central-1:700558745280:secret:/v1-orcha/db-credentials-AbCdEf';
 const queueUrl = (name: string) => `https://sqs.eu-central-1.amazonaws.com/700558745280/${name}`;

@@ -1,8 +1,8 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { session, shellQuote, type SessionOptions } from '../../scripts/ops/commands/session';
-import { ExitCode } from '../../scripts/ops/errors';
-import { OTHER_ACCOUNT, REGION, awsError, captureOutput, factory, mockedSts } from './helpers';
+import { session, shellQuote, type SessionOptions } from '../../../../scripts/ops/commands/session';
+import { ExitCode } from '../../../../scripts/ops/errors';
+import { OTHER_ACCOUNT, REGION, awsError, captureOutput, factory, mockedSts } from '../../../helpers/ops';
 
 function setup(opts: { account?: string; onPath?: string[]; exitCode?: number } = {}) {
   const sts = mockedSts(opts.account);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BOOT_ASSETS_DIR, renderBootScript } from '../../lib/constructs/app-instance-boot';
-import { SAMPLE_VALUES } from './sample-values';
+import { SAMPLE_VALUES } from '../fixtures/boot-script-values';
 import { projectPath } from '../../lib/config/project';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import globalTeardown from '../global-teardown';
+import globalTeardown from './global-teardown';
 
 describe('a test run leaves nothing in the system temp dir', () => {
   test("every worker's temp dir is the run's own directory (what global-teardown checks)", () => {

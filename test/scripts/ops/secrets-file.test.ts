@@ -1,4 +1,4 @@
-import { parseSecretsFile } from '../../scripts/ops/secrets-file';
+import { parseSecretsFile } from '../../../scripts/ops/secrets-file';
 
 describe('parseSecretsFile', () => {
   test('reads dotenv syntax: comments, export, quotes and CRLF', () => {

@@ -1,0 +1,37 @@
+import { App } from 'aws-cdk-lib';
+import { buildApp, type BuiltApp } from '../../lib/app';
+import type { OrchaStage } from '../../lib/stages/orcha-stage';
+
+/*
+ * One synthesized app per test file. Jest gives every test file its own module registry, so the
+ * App below is shared by the tests of one file and never by two files; a stage synthesizes once
+ * (`Template.fromStack` on any of its stacks synthesizes the whole stage, then reuses it).
+ */
+
+let stagesApp: App | undefined;
+const stages: Record<string, OrchaStage> = {};
+
+/**
+ * The named environments' stages, each built by `buildApp` (lib/app.ts) exactly as
+ * `cdk synth -c env=<name>` builds it, in one App per test file: a second call in the same file
+ * returns the same stages.
+ */
+export function buildStages<N extends string>(...names: N[]): Record<N, OrchaStage> {
+  stagesApp ??= new App();
+  for (const name of names) stages[name] ??= buildApp(stagesApp, { envName: name }).stages[name]!;
+  return Object.fromEntries(names.map((name) => [name, stages[name]])) as Record<N, OrchaStage>;
+}
+
+let whole: (BuiltApp & { app: App }) | undefined;
+
+/**
+ * The whole app as `cdk synth` builds it: the infrastructure pipeline with the stages it deploys
+ * and every other environment on its own. Built once per test file.
+ */
+export function buildWholeApp(): BuiltApp & { app: App } {
+  if (!whole) {
+    const app = new App();
+    whole = { app, ...buildApp(app) };
+  }
+  return whole;
+}
