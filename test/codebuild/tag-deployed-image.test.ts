@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { currentImageTag, deployedImageTagPrefix } from '../../lib/config/app-contract';
 import { TAG_DEPLOYED_SCRIPT } from '../../lib/constructs/app-pipeline';
+import { RecordingStubs } from '../helpers/stubs';
 
 /**
  * The app pipeline's Record stage: after a successful deployment it tags the deployed image
@@ -15,36 +14,28 @@ const REPOSITORY_URI = '700558745280.dkr.ecr.eu-central-1.amazonaws.com/v1-orcha
 const COMMIT = '1111111111111111111111111111111111111111';
 const MANIFEST = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json' });
 
-let dir: string;
+let stubs: RecordingStubs;
 
 function run(imageEnv: string, putImage = 'ok') {
-  fs.writeFileSync(path.join(dir, 'image.env'), imageEnv);
-  fs.writeFileSync(path.join(dir, 'calls.log'), '');
-  const r = spawnSync('bash', ['-c', fs.readFileSync(TAG_DEPLOYED_SCRIPT, 'utf8')], {
-    cwd: dir,
-    encoding: 'utf8',
+  fs.writeFileSync(path.join(stubs.root, 'image.env'), imageEnv);
+  stubs.clearCalls();
+  const r = stubs.run('bash', ['-c', fs.readFileSync(TAG_DEPLOYED_SCRIPT, 'utf8')], {
     env: {
-      PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}`,
       REPOSITORY_URI,
       IMAGE_REPO_NAME: 'v1-orcha',
       DEPLOYED_TAG_PREFIX: deployedImageTagPrefix('prod'),
       CURRENT_TAG: currentImageTag('prod'),
-      STUB_DIR: dir,
       PUT_IMAGE: putImage,
     },
   });
-  const calls = fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').split('\n').filter(Boolean);
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls };
+  return { ...r, calls: stubs.calls() };
 }
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orcha-record-'));
-  fs.mkdirSync(path.join(dir, 'bin'));
-  fs.writeFileSync(
-    path.join(dir, 'bin', 'aws'),
-    `#!/bin/bash
-printf '%s\\n' "aws $*" >> "$STUB_DIR/calls.log"
-case "$2" in
+  stubs = new RecordingStubs('orcha-record-');
+  stubs.add(
+    'aws',
+    `case "$2" in
   batch-get-image)
     if [[ "$*" == *"imageTag=${COMMIT}"* ]]; then
       jq -n --arg m '${MANIFEST}' '{images: [{imageManifest: $m, imageManifestMediaType: "application/vnd.oci.image.index.v1+json"}], failures: []}'
@@ -57,12 +48,10 @@ case "$2" in
       exists) echo 'An error occurred (ImageAlreadyExistsException) when calling the PutImage operation' >&2; exit 254 ;;
       *) echo 'An error occurred (AccessDeniedException)' >&2; exit 254 ;;
     esac ;;
-esac
-`,
-    { mode: 0o755 },
+esac`,
   );
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterAll(() => stubs.dispose());
 
 test('tags the image of image.env deployed-prod-<commit>, with its own manifest and media type', () => {
   const r = run(`IMAGE_URI=${REPOSITORY_URI}:${COMMIT}\n`);

@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { inlineShellLibraries } from '../../lib/constructs/app-instance-boot';
 import { NAT_BOOT_SCRIPT, renderNatBootScript } from '../../lib/constructs/nat-instance-boot';
 import { buildStages } from '../helpers';
+import { RecordingStubs } from '../helpers/stubs';
 
 /**
  * The NAT instance of the migration test's build subnets: the template (pinned image, its own
@@ -74,46 +73,18 @@ describe('NAT instance: template', () => {
 });
 
 describe('NAT instance: the boot script, run', () => {
-  let root: string;
+  let stubs: RecordingStubs;
   let script: string;
 
-  const stub = (name: string, body: string): void => {
-    const file = path.join(root, '.stubs', name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(
-      file,
-      `#!/bin/bash\nprintf '%s\\n' "${path.basename(name)} $*" >> "$STUB_STATE/calls.log"\n${body}\n`,
-      {
-        mode: 0o755,
-      },
-    );
-  };
-
   function run(env: Record<string, string> = {}) {
-    fs.rmSync(path.join(root, '.state'), { recursive: true, force: true });
-    fs.mkdirSync(path.join(root, '.state'));
-    fs.writeFileSync(path.join(root, '.state', 'calls.log'), '');
-    const r = spawnSync(script, [], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: {
-        PATH: `${path.join(root, '.stubs')}:${process.env.PATH ?? ''}`,
-        ORCHA_ROOT: root,
-        STUB_STATE: path.join(root, '.state'),
-        ...env,
-      },
-    });
-    const calls = fs
-      .readFileSync(path.join(root, '.state', 'calls.log'), 'utf8')
-      .split('\n')
-      .filter(Boolean);
-    return { status: r.status, output: `${r.stdout}${r.stderr}`, calls };
+    stubs.resetState();
+    const r = stubs.run(script, [], { env: { ORCHA_ROOT: stubs.root, ...env } });
+    return { ...r, calls: stubs.calls() };
   }
 
   beforeAll(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'orcha-nat-'));
-    script = path.join(root, 'user-data.sh');
+    stubs = new RecordingStubs('orcha-nat-');
+    script = path.join(stubs.root, 'user-data.sh');
     fs.writeFileSync(
       script,
       renderNatBootScript({
@@ -123,34 +94,34 @@ describe('NAT instance: the boot script, run', () => {
       }),
       { mode: 0o755 },
     );
-    stub(
+    stubs.add(
       'dnf',
       `n=$(( $(cat "$STUB_STATE/dnf" 2>/dev/null || echo 0) + 1 )); echo $n > "$STUB_STATE/dnf"; (( n > \${DNF_FAILURES:-0} ))`,
     );
-    stub('sleep', 'exit 0');
-    stub('systemctl', 'exit 0');
+    stubs.add('sleep', 'exit 0');
+    stubs.add('systemctl', 'exit 0');
     // sysctl -p applies the file it is given; -n reports what was applied.
-    stub(
+    stubs.add(
       'sysctl',
       `if [[ "$1" == -p ]]; then sed -n 's/^net.ipv4.ip_forward = //p' "$2" > "$STUB_STATE/forward"; fi
 if [[ "$1" == -n ]]; then cat "$STUB_STATE/forward" 2>/dev/null || echo 0; fi`,
     );
-    stub('ip', 'echo "default via 10.0.0.1 dev ens5 proto dhcp src 10.0.0.12 metric 512"');
+    stubs.add('ip', 'echo "default via 10.0.0.1 dev ens5 proto dhcp src 10.0.0.12 metric 512"');
     // iptables keeps its nat rules in a file; -C succeeds once the rule was added (unless NAT_RULE_LOST).
-    stub(
+    stubs.add(
       'iptables',
       `rules="$STUB_STATE/nat-rules"
 if [[ "$*" == "-t nat -A "* ]]; then echo "\${*:3}" >> "$rules"; fi
 if [[ "$*" == "-t nat -C "* ]]; then [[ -z "\${NAT_RULE_LOST:-}" ]] && grep -qxF -- "-A \${*:4}" "$rules" 2>/dev/null; exit; fi`,
     );
-    stub(
+    stubs.add(
       'iptables-save',
       `echo '*nat'; sed 's/^/-A /;s/^-A -A/-A/' "$STUB_STATE/nat-rules" 2>/dev/null; echo COMMIT`,
     );
-    stub('curl', 'echo "${HTTP_CODE:-404}"');
-    stub('../opt/aws/bin/cfn-signal', 'exit 0');
+    stubs.add('curl', 'echo "${HTTP_CODE:-404}"');
+    stubs.addAt(path.join(stubs.root, 'opt/aws/bin/cfn-signal'), 'exit 0');
   });
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  afterAll(() => stubs.dispose());
 
   it('the template embeds exactly this script', () => {
     expect(userData()).toContain(
@@ -166,7 +137,7 @@ if [[ "$*" == "-t nat -C "* ]]; then [[ -z "\${NAT_RULE_LOST:-}" ]] && grep -qxF
     expect(r.output).toContain('NAT ready');
     expect(r.status).toBe(0);
     expect(r.calls.filter((c) => c.startsWith('dnf '))).toHaveLength(2);
-    expect(fs.readFileSync(path.join(root, 'etc/sysctl.d/90-orcha-nat.conf'), 'utf8')).toBe(
+    expect(fs.readFileSync(path.join(stubs.root, 'etc/sysctl.d/90-orcha-nat.conf'), 'utf8')).toBe(
       'net.ipv4.ip_forward = 1\n',
     );
     expect(r.calls).toEqual(
@@ -177,7 +148,7 @@ if [[ "$*" == "-t nat -C "* ]]; then [[ -z "\${NAT_RULE_LOST:-}" ]] && grep -qxF
         'iptables -t nat -A POSTROUTING -o ens5 -j MASQUERADE',
       ]),
     );
-    expect(fs.readFileSync(path.join(root, 'etc/sysconfig/iptables'), 'utf8')).toContain(
+    expect(fs.readFileSync(path.join(stubs.root, 'etc/sysconfig/iptables'), 'utf8')).toContain(
       '-A POSTROUTING -o ens5 -j MASQUERADE',
     );
     expect(r.calls).toContain(

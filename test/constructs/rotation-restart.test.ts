@@ -5,7 +5,7 @@ import { buildStages, resourcesOf } from '../helpers';
 import { matchesEventPattern, resolveIntrinsics } from '../helpers/event-pattern';
 
 // The rules of prod's Ops stack after a credential rotation, their patterns checked against real
-// event shapes with EventBridge's matching rules (test/support/event-pattern.ts).
+// event shapes with EventBridge's matching rules (test/helpers/event-pattern.ts).
 const { prod, dev } = buildStages('prod', 'dev');
 const ops = Template.fromStack(prod.ops);
 const SECRET_ARN = rotationSucceeded.detail.additionalEventData.SecretId;

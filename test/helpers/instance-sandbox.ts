@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { RecordingStubs } from './stubs';
 
 /**
  * A temporary root laid out like an instance, for running the real boot and deploy scripts
@@ -16,11 +15,7 @@ import * as path from 'node:path';
  * no CodeDeploy agent (the tests run the hooks as its hook executor does: absolute path from the
  * appspec, its own working directory, its LIFECYCLE_EVENT/DEPLOYMENT_ID/… environment).
  */
-export class InstanceSandbox {
-  public readonly root: string;
-  public readonly stubs: string;
-  public readonly state: string;
-  public readonly callLog: string;
+export class InstanceSandbox extends RecordingStubs {
   /** Content of the fake compose plugin the `aws s3 cp` stub delivers. */
   public static readonly COMPOSE_BINARY = '#!/bin/sh\necho "Docker Compose version v2.40.3 (stub)"\n';
   public static readonly COMPOSE_SHA256 = createHash('sha256')
@@ -29,29 +24,15 @@ export class InstanceSandbox {
 
   /** @param fixtures answers of the `aws` stub (SSM parameters, the database secret). */
   constructor(fixtures: { parameters: unknown; secret: unknown }) {
-    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'orcha-instance-'));
-    this.stubs = path.join(this.root, '.stubs');
-    this.state = path.join(this.root, '.stub-state');
-    this.callLog = path.join(this.state, 'calls.log');
-    fs.mkdirSync(this.stubs);
-    fs.mkdirSync(this.state);
-    fs.writeFileSync(this.callLog, '');
+    super('orcha-instance-');
     fs.writeFileSync(path.join(this.state, 'compose-plugin'), InstanceSandbox.COMPOSE_BINARY);
     fs.writeFileSync(path.join(this.state, 'parameters.json'), JSON.stringify(fixtures.parameters));
     fs.writeFileSync(path.join(this.state, 'secret.json'), JSON.stringify(fixtures.secret));
     this.writeStubs();
   }
 
-  private stub(file: string, body: string): void {
-    const name = path.basename(file);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `#!/bin/bash\nprintf '%s\\n' "${name} $*" >> "$STUB_STATE/calls.log"\n${body}\n`, {
-      mode: 0o755,
-    });
-  }
-
   private writeStubs(): void {
-    const s = (name: string, body = 'exit 0'): void => this.stub(path.join(this.stubs, name), body);
+    const s = (name: string, body = 'exit 0'): void => this.add(name, body);
     // dnf fails its first $DNF_FAILURES runs (as when another dnf holds the lock).
     s(
       'dnf',
@@ -89,47 +70,18 @@ if [[ "$*" == *codedeploy* ]]; then
 fi
 exit "\${HEALTH_STATUS:-0}"`,
     );
-    this.stub(path.join(this.root, 'opt/aws/bin/cfn-signal'), 'exit 0');
-    this.stub(
-      path.join(this.root, 'opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl'),
-      'exit 0',
-    );
+    this.addAt(this.path('opt/aws/bin/cfn-signal'), 'exit 0');
+    this.addAt(this.path('opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl'), 'exit 0');
   }
 
-  /** Environment of a script run in the sandbox. */
-  public env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return {
-      PATH: `${this.stubs}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      HOME: this.root,
-      ORCHA_ROOT: this.root,
-      STUB_STATE: this.state,
-      ...extra,
-    };
+  /** Environment of a script run in the sandbox: the instance's root is ORCHA_ROOT and HOME. */
+  public override env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return super.env({ HOME: this.root, ORCHA_ROOT: this.root, ...extra });
   }
 
-  /** Runs a file with bash (or directly when executable), as a hook or user data runs. */
-  public run(
-    file: string,
-    args: readonly string[] = [],
-    options: { cwd?: string; env?: Record<string, string> } = {},
-  ): { status: number | null; output: string } {
-    const result = spawnSync(file, [...args], {
-      cwd: options.cwd ?? this.root,
-      env: this.env(options.env),
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    if (result.error) throw result.error;
-    return { status: result.status, output: `${result.stdout}${result.stderr}` };
-  }
-
-  /** The recorded calls, one `name args…` per line; cleared by {@link clearCalls}. */
-  public calls(): string[] {
-    return fs.readFileSync(this.callLog, 'utf8').split('\n').filter(Boolean);
-  }
-
-  public clearCalls(): void {
-    fs.writeFileSync(this.callLog, '');
+  /** Forgets the recorded calls and the dnf stub's failure count. */
+  public override clearCalls(): void {
+    super.clearCalls();
     fs.rmSync(path.join(this.state, 'dnf.count'), { force: true });
   }
 
@@ -143,9 +95,5 @@ exit "\${HEALTH_STATUS:-0}"`,
 
   public exists(...parts: string[]): boolean {
     return fs.existsSync(this.path(...parts));
-  }
-
-  public dispose(): void {
-    fs.rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,8 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { environments, pipeline } from '../../lib/config/environments';
-import { CFN_LINT_VERSION } from '../../lib/config/toolchain';
-import { ciSteps, jestSummary } from '../../scripts/ci';
+import { environments, pipeline } from '../../../lib/config/environments';
+import { CFN_LINT_VERSION } from '../../../lib/config/toolchain';
 import {
   CFN_LINT_CONFIG,
   cfnLintProblem,
@@ -12,11 +11,9 @@ import {
   findingLines,
   installedCfnLintVersion,
   runCfnLint,
-} from '../../scripts/synth/cfn-lint';
-import { main as synthMain } from '../../scripts/synth/main';
-import { PROJECT_ROOT } from '../../lib/config/project';
+} from '../../../scripts/synth/cfn-lint';
+import { ROOT } from '../../helpers/paths';
 
-const ROOT = PROJECT_ROOT;
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'orcha-synth-test-'));
@@ -172,42 +169,5 @@ describe('.cfnlintrc', () => {
         .findings.map((f) => f.rule)
         .sort(),
     ).toEqual(['E3002', 'E3003']);
-  });
-});
-
-describe('npm run synth: usage errors stop before the synth', () => {
-  function run(argv: string[]): { code: number; err: string } {
-    const err: string[] = [];
-    const code = synthMain(argv, { out: () => undefined, err: (l) => err.push(l) });
-    return { code, err: err.join('\n') };
-  }
-  test.each([
-    [['--cfn-lint', 'sometimes'], "--cfn-lint must be auto, require or off, got 'sometimes'"],
-    [['-c', 'env'], "-c must be key=value, got 'env'"],
-    [['--colour'], "Unknown option '--colour'"],
-  ])('%j', (argv, message) => {
-    const { code, err } = run(argv);
-    expect(code).toBe(2);
-    expect(err).toContain(message);
-    expect(err).toContain('Usage: npm run synth');
-  });
-});
-
-describe('npm run ci', () => {
-  test('prints the jest line CI reads', () => {
-    const file = path.join(dir, 'jest.json');
-    writeFileSync(file, JSON.stringify({ numPassedTests: 450, numFailedTests: 1, numPendingTests: 2 }));
-    expect(jestSummary(file)).toBe('450 passed, 1 failed, 2 skipped');
-  });
-
-  test('runs lint, type-check, tests, both synths with cfn-lint required, then the compliance report', () => {
-    expect(ciSteps('reports').map((s) => s.command.join(' '))).toEqual([
-      'npm run lint',
-      'npm run build',
-      'npx jest --ci --json --outputFile=reports/jest.json',
-      'npx tsx scripts/synth/main.ts --cfn-lint require',
-      'npx tsx scripts/synth/main.ts -c env=dev -o cdk.out.dev --cfn-lint require',
-      'npx tsx scripts/compliance/report.ts --cdk-out cdk.out --out reports',
-    ]);
   });
 });
