@@ -6,7 +6,7 @@ import { projectPath } from '../../lib/config/project';
 
 /**
  * The reference application repository (examples/app-repository) fits what the app pipeline and
- * the instances expect. Its hooks are run in test/boot/deploy-path.test.ts; Docker is not
+ * the instances expect. Its hooks are run in test/assets/boot/boot.deploy-path.test.ts; Docker is not
  * available here, so the Dockerfile is checked for its contract, not built.
  */
 
