@@ -1,14 +1,13 @@
-import { App } from 'aws-cdk-lib';
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildApp } from '../../lib/app';
 import {
   CODEBUILD_NODEJS_RUNTIME,
   ESBUILD_NODE_TARGET,
   LAMBDA_NODEJS_RUNTIME,
   NODE_MAJOR,
 } from '../../lib/config/toolchain';
+import { buildWholeApp } from '../helpers';
 import { buildSpecsOf, commandsOf, unpinnedToolsOf } from '../helpers/buildspecs';
 import { PROJECT_ROOT } from '../../lib/config/project';
 
@@ -16,9 +15,8 @@ import { PROJECT_ROOT } from '../../lib/config/project';
  * Invariants over every template of the whole app (the pipeline stack and every stage's stacks),
  * synthesized once: faults that only CloudFormation or IAM would report at deploy time.
  */
-const app = new App();
-const built = buildApp(app);
-const assembly = app.synth();
+const built = buildWholeApp();
+const assembly = built.app.synth();
 const stacks: CloudFormationStackArtifact[] = assembly.stacksRecursively;
 
 type Json = unknown;

@@ -1,8 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../../lib/app';
+import { buildWholeApp } from '../helpers';
 
-const built = buildApp(new App());
+const built = buildWholeApp();
 const envs = Object.values(built.stages);
 const templates = envs.flatMap((stage) =>
   stage.node.children
