@@ -10,7 +10,15 @@ import { environments } from '../../../../lib/config/environments';
 import type { EnvironmentInput } from '../../../../lib/config/schema';
 import { redriveDlq, type RedriveDlqOptions } from '../../../../scripts/ops/commands/redrive-dlq';
 import { ExitCode } from '../../../../scripts/ops/errors';
-import { ACCOUNT, OTHER_ACCOUNT, REGION, awsError, captureOutput, factory, mockedSts } from '../../../helpers/ops';
+import {
+  ACCOUNT,
+  OTHER_ACCOUNT,
+  REGION,
+  awsError,
+  captureOutput,
+  factory,
+  mockedSts,
+} from '../../../helpers/ops';
 
 /** prod with one large tenant (queues.tenants). */
 const WITH_TENANT: Record<string, EnvironmentInput> = {
