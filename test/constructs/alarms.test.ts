@@ -11,7 +11,7 @@ import { Naming } from '../../lib/config/naming';
 import { ALARM_KEYS, OrchaAlarms } from '../../lib/constructs/alarms';
 import { buildStages, exportOf, logicalId, outputNames, ref, resourcesOf } from '../helpers';
 import { FakeComputeStack } from '../helpers/fake-compute-stack';
-import { fromRoot } from '../helpers/paths';
+import { projectPath } from '../../lib/config/project';
 
 const env = { account: '700558745280', region: 'eu-central-1' };
 
@@ -350,7 +350,7 @@ describe('OpsStack: who is notified, per environment (docs/runbooks/alarms.md)',
   };
   /** The table of the runbook: alarm → severity and one cell per environment column. */
   const table = () => {
-    const doc = readFileSync(fromRoot('docs', 'runbooks', 'alarms.md'), 'utf8');
+    const doc = readFileSync(projectPath('docs', 'runbooks', 'alarms.md'), 'utf8');
     const section = doc.split('## Who is notified, per environment')[1].split('\n## ')[0];
     const rows = section
       .split('\n')

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fromRoot } from './paths';
+import { projectPath } from '../../lib/config/project';
 
 /**
  * A small evaluator of identity-based IAM policies, for tests that must prove what a role can
@@ -93,7 +93,7 @@ export function resolve(value: unknown, pseudo: Pseudo): string {
 
 /** AWS managed policies the tests know, by name (documents from the AWS managed policy reference). */
 function awsManagedPolicy(name: string): Statement[] {
-  const file = fromRoot('test', 'fixtures', 'iam', `${name}.json`);
+  const file = projectPath('test', 'fixtures', 'iam', `${name}.json`);
   try {
     return (JSON.parse(readFileSync(file, 'utf8')) as { Statement: Statement[] }).Statement;
   } catch {

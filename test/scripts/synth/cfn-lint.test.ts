@@ -12,7 +12,7 @@ import {
   installedCfnLintVersion,
   runCfnLint,
 } from '../../../scripts/synth/cfn-lint';
-import { ROOT } from '../../helpers/paths';
+import { PROJECT_ROOT as ROOT } from '../../../lib/config/project';
 
 let dir: string;
 beforeAll(() => {
