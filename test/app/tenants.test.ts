@@ -1,12 +1,10 @@
 import * as zlib from 'node:zlib';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import { environments } from '../../lib/config/environments';
 import { ConfigError, loadEnvironment } from '../../lib/config/load';
 import type { EnvironmentInput } from '../../lib/config/schema';
-import { OrchaStage } from '../../lib/stages/orcha-stage';
-import { resourcesOf } from '../helpers';
+import { buildStagesFrom, resourcesOf } from '../helpers';
 
 // Per-tenant queues and workers (queues.tenants), through the whole stage: two tenants in a test
 // configuration of prod produce exactly their queues, alarms, IAM and compose services; none
@@ -20,9 +18,8 @@ function withTenants(env: string, tenants: unknown): Record<string, EnvironmentI
   return { ...environments, [env]: { ...base, queues: { ...base.queues, tenants } } as EnvironmentInput };
 }
 
-const app = new App();
-const two = new OrchaStage(app, 'Prod', { config: loadEnvironment('prod', withTenants('prod', TENANTS)) });
-const none = new OrchaStage(app, 'Staging', { config: loadEnvironment('staging') });
+// Staging loads from the same set unchanged (its tenants are none).
+const { prod: two, staging: none } = buildStagesFrom(withTenants('prod', TENANTS), 'prod', 'staging');
 const t = {
   foundation: Template.fromStack(two.foundation),
   compute: Template.fromStack(two.compute),

@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { buildApp, type BuiltApp } from '../../lib/app';
+import type { EnvironmentInput } from '../../lib/config/schema';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
 
 /*
@@ -20,6 +21,20 @@ export function buildStages<N extends string>(...names: N[]): Record<N, OrchaSta
   stagesApp ??= new App();
   for (const name of names) stages[name] ??= buildApp(stagesApp, { envName: name }).stages[name]!;
   return Object.fromEntries(names.map((name) => [name, stages[name]])) as Record<N, OrchaStage>;
+}
+
+/**
+ * The named environments' stages built by `buildApp` from a test's variant of the environments
+ * (lib/config/environments.ts with some values changed), in an App of their own.
+ */
+export function buildStagesFrom<N extends string>(
+  environments: Record<string, EnvironmentInput>,
+  ...names: N[]
+): Record<N, OrchaStage> {
+  const app = new App();
+  return Object.fromEntries(
+    names.map((name) => [name, buildApp(app, { envName: name, environments }).stages[name]!]),
+  ) as Record<N, OrchaStage>;
 }
 
 let whole: (BuiltApp & { app: App }) | undefined;

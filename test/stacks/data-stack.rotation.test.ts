@@ -1,15 +1,12 @@
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { environments } from '../../lib/config/environments';
-import { loadEnvironment } from '../../lib/config/load';
 import type { EnvironmentInput } from '../../lib/config/schema';
 import { listAcknowledgements, nagFindings } from '../../lib/nag';
-import { OrchaStage } from '../../lib/stages/orcha-stage';
-import { resourcesOf } from '../helpers';
+import type { OrchaStage } from '../../lib/stages/orcha-stage';
+import { buildStagesFrom, resourcesOf } from '../helpers';
 
 // Rotation of the database credentials: the schedule from configuration, and the rotation
 // function's network path (as test/constructs/migration-network.test.ts tests the migration test's).
-const app = new App();
 const weekly: Record<string, EnvironmentInput> = {
   ...environments,
   staging: {
@@ -17,9 +14,8 @@ const weekly: Record<string, EnvironmentInput> = {
     database: { ...environments.staging!.database, credentialRotation: { enabled: true, everyDays: 7 } },
   },
 };
-const prod = new OrchaStage(app, 'Prod', { config: loadEnvironment('prod') });
-const staging = new OrchaStage(app, 'Staging', { config: loadEnvironment('staging', weekly) });
-const dev = new OrchaStage(app, 'Dev', { config: loadEnvironment('dev') });
+// prod and dev load from the same set unchanged.
+const { prod, staging, dev } = buildStagesFrom(weekly, 'prod', 'staging', 'dev');
 const data = Template.fromStack(prod.data);
 /** The stage's SMG4 acknowledgements (rotation not implemented / off). */
 const smg4 = (stage: OrchaStage) =>
