@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { environmentNames, loadEnvironment } from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
 import { ALARM_KEYS, OrchaAlarms } from '../../lib/constructs/alarms';
-import { buildStages, exportOf, logicalId, outputNames, ref, resourcesOf } from '../helpers';
+import { exportOf, logicalId, outputNames, prodAndStagingOps, resourcesOf } from '../helpers';
 import { FakeComputeStack } from '../helpers/fake-compute-stack';
 import { projectPath } from '../../lib/config/project';
 
@@ -83,13 +83,8 @@ describe('OrchaAlarms: the status-check alarm needs group metrics', () => {
 });
 
 // The alarm set as the Ops stack builds it in prod and staging.
-// One App, prod and staging built by buildApp as `cdk synth` builds them, each synthesized once.
-const { prod, staging } = buildStages('prod', 'staging');
-const prodTemplate = Template.fromStack(prod.ops);
-const stagingTemplate = Template.fromStack(staging.ops);
-
-/** `{ Ref }` of the alerts topic, in its own stack. */
-const topic = () => ref(prod.ops.alertsTopic);
+// prod and staging built by buildApp as `cdk synth` builds them (one App), each synthesized once.
+const { prod, staging, prodTemplate, stagingTemplate, topic } = prodAndStagingOps();
 
 function alarm(template: Template, name: string): Record<string, unknown> {
   const found = resourcesOf(template, 'AWS::CloudWatch::Alarm').filter(([, p]) => p.AlarmName === name);

@@ -7,7 +7,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AppPipeline, TAG_DEPLOYED_SCRIPT, type AppPipelineProps } from '../../lib/constructs/app-pipeline';
-import { buildStages, exportOf, outputNames, ref, resourcesOf } from '../helpers';
+import { exportOf, outputNames, prodAndStagingOps, resourcesOf } from '../helpers';
 
 const env = { account: '700558745280', region: 'eu-central-1' };
 const LEGACY_CONNECTION =
@@ -102,13 +102,8 @@ describe('AppPipeline validation', () => {
 });
 
 // The application pipeline as the Ops stack builds it in prod and staging.
-// One App, prod and staging built by buildApp as `cdk synth` builds them, each synthesized once.
-const { prod, staging } = buildStages('prod', 'staging');
-const prodTemplate = Template.fromStack(prod.ops);
-const stagingTemplate = Template.fromStack(staging.ops);
-
-/** `{ Ref }` of the alerts topic, in its own stack. */
-const topic = () => ref(prod.ops.alertsTopic);
+// prod and staging built by buildApp as `cdk synth` builds them (one App), each synthesized once.
+const { prod, prodTemplate, stagingTemplate, topic } = prodAndStagingOps();
 
 describe('OpsStack (prod): application pipeline', () => {
   const pipeline = () => {

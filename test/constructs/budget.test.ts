@@ -1,13 +1,8 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStages, ref, resourcesOf } from '../helpers';
+import { Match } from 'aws-cdk-lib/assertions';
+import { prodAndStagingOps, resourcesOf } from '../helpers';
 
-// One App, prod and staging built by buildApp as `cdk synth` builds them, each synthesized once.
-const { prod, staging } = buildStages('prod', 'staging');
-const prodTemplate = Template.fromStack(prod.ops);
-const stagingTemplate = Template.fromStack(staging.ops);
-
-/** `{ Ref }` of the alerts topic, in its own stack. */
-const topic = () => ref(prod.ops.alertsTopic);
+// prod and staging built by buildApp as `cdk synth` builds them (one App), each synthesized once.
+const { prodTemplate, stagingTemplate, topic } = prodAndStagingOps();
 
 describe('OpsStack: budget', () => {
   test('v1-orcha-monthly: monthly cost of prod only (Environment tag), 300 USD, 80% actual and 100% forecast', () => {

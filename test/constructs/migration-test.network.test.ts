@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildStages, resourcesOf } from '../helpers';
+import { buildStages, resourcesOf, subnetsOf } from '../helpers';
 
 // The migration test's network path, end to end in prod: CodeBuild in the `build` subnets,
 // whose only way out is the t4g.nano NAT instance, plus the free S3 gateway endpoint.
@@ -8,24 +8,17 @@ const { prod } = buildStages('prod');
 const foundation = Template.fromStack(prod.foundation);
 const ops = Template.fromStack(prod.ops);
 
-const subnetsOf = (group: string) =>
-  resourcesOf(foundation, 'AWS::EC2::Subnet')
-    .filter(([, p]) =>
-      (p.Tags as { Key: string; Value: string }[]).some(
-        (t) => t.Key === 'aws-cdk:subnet-name' && t.Value === group,
-      ),
-    )
-    .map(([id]) => id);
+const subnetIds = (group: string) => subnetsOf(foundation, group).map(([id]) => id);
 
 test('the project runs in the build subnets with v1-orcha-codebuild-sg', () => {
   const [, project] = resourcesOf(ops, 'AWS::CodeBuild::Project').find(
     ([, p]) => p.Name === 'v1-orcha-migration-test',
   )!;
   const vpcConfig = JSON.stringify(project.VpcConfig);
-  const build = subnetsOf('build');
+  const build = subnetIds('build');
   expect(build).toHaveLength(2);
   for (const id of build) expect(vpcConfig).toContain(id);
-  for (const id of subnetsOf('private')) expect(vpcConfig).not.toContain(id);
+  for (const id of subnetIds('private')) expect(vpcConfig).not.toContain(id);
   const sg = resourcesOf(foundation, 'AWS::EC2::SecurityGroup').find(
     ([, p]) => p.GroupName === 'v1-orcha-codebuild-sg',
   )![0];
@@ -45,12 +38,12 @@ test('the build subnets reach the internet only through the NAT instance; the RD
         p.DestinationCidrBlock === '0.0.0.0/0',
     );
   };
-  for (const id of subnetsOf('build')) {
+  for (const id of subnetIds('build')) {
     const r = defaultRoutes(id);
     expect(r).toHaveLength(1);
     expect(r[0][1].InstanceId).toEqual({ Ref: natId });
   }
-  for (const id of subnetsOf('private')) expect(defaultRoutes(id)).toHaveLength(0);
+  for (const id of subnetIds('private')) expect(defaultRoutes(id)).toHaveLength(0);
 });
 
 test('the NAT instance accepts traffic from CodeBuild, and HTTPS from the rotation function, only', () => {
@@ -77,7 +70,7 @@ test('the NAT instance accepts traffic from CodeBuild, and HTTPS from the rotati
 test('the S3 gateway endpoint serves the build subnets (ECR layers, CodeBuild sources stay off the NAT)', () => {
   const [, endpoint] = resourcesOf(foundation, 'AWS::EC2::VPCEndpoint')[0];
   const tables = JSON.stringify(endpoint.RouteTableIds);
-  for (const id of subnetsOf('build')) {
+  for (const id of subnetIds('build')) {
     const association = resourcesOf(foundation, 'AWS::EC2::SubnetRouteTableAssociation').find(
       ([, p]) => JSON.stringify(p.SubnetId) === JSON.stringify({ Ref: id }),
     )![1];

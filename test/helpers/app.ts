@@ -1,7 +1,9 @@
 import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, type BuiltApp } from '../../lib/app';
 import type { EnvironmentInput } from '../../lib/config/schema';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
+import { ref } from './template';
 
 /*
  * One synthesized app per test file. Jest gives every test file its own module registry, so the
@@ -49,4 +51,20 @@ export function buildWholeApp(): BuiltApp & { app: App } {
     whole = { app, ...buildApp(app) };
   }
   return whole;
+}
+
+/**
+ * prod's and staging's stages (one App, {@link buildStages}) with the templates of their Ops
+ * stacks and `{ Ref }` of prod's alerts topic: what the tests of the Ops stack's constructs share.
+ */
+export function prodAndStagingOps() {
+  const { prod, staging } = buildStages('prod', 'staging');
+  return {
+    prod,
+    staging,
+    prodTemplate: Template.fromStack(prod.ops),
+    stagingTemplate: Template.fromStack(staging.ops),
+    /** `{ Ref }` of the alerts topic, in its own stack. */
+    topic: () => ref(prod.ops.alertsTopic),
+  };
 }

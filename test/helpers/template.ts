@@ -33,3 +33,12 @@ export function exportOf(stack: Stack, token: string): string {
   if (!entry) throw new Error(`no output of ${stack.stackName} carries ${resolved}`);
   return entry[0];
 }
+
+/** The subnets of a VPC's subnet group (`public`, `private`, `build`), as [logicalId, properties]. */
+export function subnetsOf(template: Template, group: string): [string, Record<string, unknown>][] {
+  return resourcesOf(template, 'AWS::EC2::Subnet').filter(([, p]) =>
+    (p.Tags as { Key: string; Value: string }[]).some(
+      (tag) => tag.Key === 'aws-cdk:subnet-name' && tag.Value === group,
+    ),
+  );
+}

@@ -3,7 +3,7 @@ import { environments } from '../../lib/config/environments';
 import type { EnvironmentInput } from '../../lib/config/schema';
 import { listAcknowledgements, nagFindings } from '../../lib/nag';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
-import { buildStagesFrom, resourcesOf } from '../helpers';
+import { buildStagesFrom, resourcesOf, subnetsOf } from '../helpers';
 
 // Rotation of the database credentials: the schedule from configuration, and the rotation
 // function's network path (as test/constructs/migration-network.test.ts tests the migration test's).
@@ -26,14 +26,7 @@ const foundation = Template.fromStack(prod.foundation);
 
 const sgId = (t: Template, name: string) =>
   resourcesOf(t, 'AWS::EC2::SecurityGroup').find(([, p]) => p.GroupName === name)![0];
-const subnetsOf = (t: Template, group: string) =>
-  resourcesOf(t, 'AWS::EC2::Subnet')
-    .filter(([, p]) =>
-      (p.Tags as { Key: string; Value: string }[]).some(
-        (tag) => tag.Key === 'aws-cdk:subnet-name' && tag.Value === group,
-      ),
-    )
-    .map(([id]) => id);
+const subnetIds = (t: Template, group: string) => subnetsOf(t, group).map(([id]) => id);
 
 describe('schedule', () => {
   test('prod: hosted PostgreSQL single-user rotation every 30 days, not at deploy time', () => {
@@ -94,10 +87,10 @@ describe('network path of the rotation function', () => {
 
   test('runs in the build subnets (egress through the NAT instance) with v1-orcha-rotation-sg', () => {
     const subnets = JSON.stringify(hosted.VpcSubnetIds);
-    const build = subnetsOf(foundation, 'build');
+    const build = subnetIds(foundation, 'build');
     expect(build).toHaveLength(2);
     for (const id of build) expect(subnets).toContain(id);
-    for (const id of subnetsOf(foundation, 'private')) expect(subnets).not.toContain(id);
+    for (const id of subnetIds(foundation, 'private')) expect(subnets).not.toContain(id);
     expect(JSON.stringify(hosted.VpcSecurityGroupIds)).toContain(sgId(foundation, 'v1-orcha-rotation-sg'));
   });
 
@@ -136,7 +129,7 @@ describe('network path of the rotation function', () => {
 
   test('the build subnets route 0.0.0.0/0 to the NAT instance, which admits HTTPS from the rotation group', () => {
     const [natId, nat] = resourcesOf(foundation, 'AWS::EC2::Instance')[0]!;
-    for (const subnet of subnetsOf(foundation, 'build')) {
+    for (const subnet of subnetIds(foundation, 'build')) {
       const association = resourcesOf(foundation, 'AWS::EC2::SubnetRouteTableAssociation').find(
         ([, p]) => JSON.stringify(p.SubnetId) === JSON.stringify({ Ref: subnet }),
       )![1];
@@ -161,7 +154,7 @@ describe('network path of the rotation function', () => {
 
   test('an environment with rotation but no migration test still gets the build subnets and NAT instance', () => {
     const stagingFoundation = Template.fromStack(staging.foundation);
-    expect(subnetsOf(stagingFoundation, 'build')).toHaveLength(2);
+    expect(subnetIds(stagingFoundation, 'build')).toHaveLength(2);
     stagingFoundation.resourceCountIs('AWS::EC2::Instance', 1);
   });
 });

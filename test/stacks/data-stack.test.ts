@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStages, logicalId, resourcesOf } from '../helpers';
+import { buildStages, logicalId, resourcesOf, subnetsOf } from '../helpers';
 
 const stages = buildStages('prod', 'staging');
 const prod = Template.fromStack(stages.prod.data);
@@ -36,13 +36,7 @@ describe('DataStack (prod)', () => {
 
   test('in the private subnets, with v1-orcha-rds-sg', () => {
     const [, group] = resourcesOf(prod, 'AWS::RDS::DBSubnetGroup')[0];
-    const privateSubnets = resourcesOf(foundation, 'AWS::EC2::Subnet')
-      .filter(([, p]) =>
-        (p.Tags as { Key: string; Value: string }[]).some(
-          (t) => t.Key === 'aws-cdk:subnet-name' && t.Value === 'private',
-        ),
-      )
-      .map(([id]) => id);
+    const privateSubnets = subnetsOf(foundation, 'private').map(([id]) => id);
     const refs = JSON.stringify(group.SubnetIds);
     expect(privateSubnets).toHaveLength(2);
     for (const id of privateSubnets) expect(refs).toContain(id);

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStages, logicalId, resourcesOf } from '../helpers';
+import { buildStages, logicalId, resourcesOf, subnetsOf } from '../helpers';
 import { evaluate, roleStatements } from '../helpers/iam-evaluation';
 
 const stages = buildStages('prod', 'staging');
@@ -17,12 +17,7 @@ describe('FoundationStack (prod)', () => {
   });
 
   test('public subnets (EC2, ALB) and private subnets (RDS) in each AZ; build subnets for the migration test', () => {
-    const byType = (type: string) =>
-      resourcesOf(prod, 'AWS::EC2::Subnet').filter(([, p]) =>
-        (p.Tags as { Key: string; Value: string }[]).some(
-          (t) => t.Key === 'aws-cdk:subnet-name' && t.Value === type,
-        ),
-      );
+    const byType = (group: string) => subnetsOf(prod, group);
     expect(byType('public')).toHaveLength(2);
     expect(byType('private')).toHaveLength(2);
     expect(byType('build')).toHaveLength(2);

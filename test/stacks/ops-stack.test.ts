@@ -1,16 +1,11 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ALARM_KEYS } from '../../lib/constructs/alarms';
-import { buildStages, ref, resourcesOf } from '../helpers';
+import { prodAndStagingOps, resourcesOf } from '../helpers';
 
 // What the Ops stack itself holds (the alerts topic and its key) and how it composes its
 // constructs; each construct's own behaviour is tested in test/constructs/<construct>.test.ts.
-// One App, prod and staging built by buildApp as `cdk synth` builds them, each synthesized once.
-const { prod, staging } = buildStages('prod', 'staging');
-const prodTemplate = Template.fromStack(prod.ops);
-const stagingTemplate = Template.fromStack(staging.ops);
-
-/** `{ Ref }` of the alerts topic, in its own stack. */
-const topic = () => ref(prod.ops.alertsTopic);
+// prod and staging built by buildApp as `cdk synth` builds them (one App), each synthesized once.
+const { prodTemplate, stagingTemplate, topic } = prodAndStagingOps();
 
 describe('OpsStack (prod): alerts topic', () => {
   test('topic v1-orcha-alerts, encrypted with its own rotating key, e-mail subscription', () => {
