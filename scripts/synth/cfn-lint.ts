@@ -9,6 +9,12 @@ import { CFN_LINT_VERSION } from '../../lib/config/toolchain';
 import { PROJECT_ROOT } from '../../lib/config/project';
 
 /**
+ * cfn-lint reads no stdin. Node's pipes are socket pairs, and bash (the pyenv shim that often
+ * stands for cfn-lint) takes a socket on stdin for an ssh session and reads ~/.bashrc first.
+ */
+const NO_STDIN: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+
+/**
  * AWS's CloudFormation linter over the synthesized templates: an independent check of what the
  * CDK wrote, with the project's `.cfnlintrc` (its ignores and schema patch, each with a reason).
  */
@@ -46,7 +52,7 @@ export interface CfnLintResult {
 
 /** The installed cfn-lint's version, or undefined when there is no `cfn-lint` on the PATH. */
 export function installedCfnLintVersion(command = 'cfn-lint'): string | undefined {
-  const result = spawnSync(command, ['--version'], { encoding: 'utf8' });
+  const result = spawnSync(command, ['--version'], { encoding: 'utf8', stdio: NO_STDIN });
   if (result.error || result.status !== 0) return undefined;
   return /(\d+\.\d+\.\d+)/.exec(`${result.stdout}${result.stderr}`)?.[1];
 }
@@ -95,7 +101,7 @@ export function runCfnLint(
   const result = spawnSync(
     command,
     ['--config-file', CFN_LINT_CONFIG, '--format', 'json', '--regions', ...regions, '--', ...templates],
-    { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: NO_STDIN },
   );
   // Exit code: a bit mask of 2 (errors), 4 (warnings), 8 (informational); 1 is cfn-lint failing.
   if (result.error || result.status === null || (result.status & 1) === 1) {

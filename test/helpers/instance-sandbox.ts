@@ -74,9 +74,9 @@ exit "\${HEALTH_STATUS:-0}"`,
     this.addAt(this.path('opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl'), 'exit 0');
   }
 
-  /** Environment of a script run in the sandbox: the instance's root is ORCHA_ROOT and HOME. */
+  /** Environment of a script run in the sandbox: the instance's root is ORCHA_ROOT (and HOME). */
   public override env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return super.env({ HOME: this.root, ORCHA_ROOT: this.root, ...extra });
+    return super.env({ ORCHA_ROOT: this.root, ...extra });
   }
 
   /** Forgets the recorded calls and the dnf stub's failure count. */

@@ -35,6 +35,8 @@ flaky() { n=$(( $(cat "${dir}/count" 2>/dev/null || echo 0) + 1 )); echo "$n" > 
 retry ${attempts} flaky arg && echo "RESULT ok" || echo "RESULT failed"`;
     const r = spawnSync('bash', ['-c', script], {
       encoding: 'utf8',
+      // No socket on stdin: bash would take itself for an ssh session and read ~/.bashrc.
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH}` },
     });
     const read = (f: string) => {

@@ -100,6 +100,8 @@ describe('npm scripts, up to the AWS boundary (a recording `cdk` first on PATH)'
     const result = spawnSync('bash', ['-c', `${scripts[script]} "$@"`, script, ...args], {
       cwd: projectPath(),
       encoding: 'utf8',
+      // No socket on stdin: bash would take itself for an ssh session and read ~/.bashrc.
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         PATH: [dir, projectPath('node_modules', '.bin'), process.env.PATH].join(path.delimiter),
