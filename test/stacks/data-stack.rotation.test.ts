@@ -6,7 +6,7 @@ import type { OrchaStage } from '../../lib/stages/orcha-stage';
 import { buildStagesFrom, resourcesOf, subnetsOf } from '../helpers';
 
 // Rotation of the database credentials: the schedule from configuration, and the rotation
-// function's network path (as test/constructs/migration-network.test.ts tests the migration test's).
+// function's network path (as test/constructs/migration-test/index.network.test.ts tests the migration test's).
 const weekly: Record<string, EnvironmentInput> = {
   ...environments,
   staging: {

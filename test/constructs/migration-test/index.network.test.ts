@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildStages, resourcesOf, subnetsOf } from '../helpers';
+import { buildStages, resourcesOf, subnetsOf } from '../../helpers';
 
 // The migration test's network path, end to end in prod: CodeBuild in the `build` subnets,
 // whose only way out is the t4g.nano NAT instance, plus the free S3 gateway endpoint.
