@@ -3,17 +3,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ciSteps, jestSummary } from '../../scripts/ci';
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'orcha-ci-test-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
 describe('npm run ci', () => {
   test('prints the jest line CI reads', () => {
-    const file = path.join(dir, 'jest.json');
-    writeFileSync(file, JSON.stringify({ numPassedTests: 450, numFailedTests: 1, numPendingTests: 2 }));
-    expect(jestSummary(file)).toBe('450 passed, 1 failed, 2 skipped');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'orcha-ci-test-'));
+    try {
+      const file = path.join(dir, 'jest.json');
+      writeFileSync(file, JSON.stringify({ numPassedTests: 450, numFailedTests: 1, numPendingTests: 2 }));
+      expect(jestSummary(file)).toBe('450 passed, 1 failed, 2 skipped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('runs lint, type-check, tests, both synths with cfn-lint required, then the compliance report', () => {
