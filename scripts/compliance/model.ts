@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { packEvaluationSchema, type PackEvaluation, type PackMode } from '../../lib/nag/evaluation';
+import {
+  baselineOf,
+  compareWithBaseline,
+  findingKey,
+  type Baseline,
+  type BaselineComparison,
+} from './baseline';
+import type { PackCatalog, RuleInfo } from './catalog';
 
 /**
  * The compliance model: pure functions from the parsed synth output (validation report,
@@ -54,6 +62,16 @@ export interface StackInput {
   readonly template: unknown;
 }
 
+/** What was audited, beyond the synth output itself. */
+export interface AuditInfo {
+  /** The git commit of the audited code, e.g. `a3c3b19…`, or a sentence saying why it is unknown. */
+  readonly commit: string;
+  /** True when the working tree had uncommitted changes. */
+  readonly uncommittedChanges: boolean;
+  /** Tool versions as installed, e.g. `{ 'cdk-nag': '3.0.2', 'aws-cdk-lib': '2.276.0' }`. */
+  readonly tools: Readonly<Record<string, string>>;
+}
+
 export interface ComplianceInput {
   readonly validationReport: unknown;
   readonly stacks: readonly StackInput[];
@@ -62,6 +80,18 @@ export interface ComplianceInput {
   readonly generatedAt: string;
   /** Where the input came from (shown in the report). */
   readonly source: string;
+  /** @default - commit unknown, no tool versions */
+  readonly audit?: AuditInfo;
+  /**
+   * Environments (Stage ids) in the order the report shows them, e.g. `['Prod', 'Staging', 'Dev']`;
+   * others follow alphabetically, the top-level stacks last.
+   * @default - alphabetical
+   */
+  readonly environmentOrder?: readonly string[];
+  /** What each rule means and the controls it maps to, by pack name (see ./catalog.ts). @default - none */
+  readonly catalog?: ReadonlyMap<string, PackCatalog>;
+  /** The previous report's findings, for "fixed since the previous report". @default - none */
+  readonly baseline?: Baseline;
 }
 
 export const TOP_LEVEL = '(top level)';
@@ -71,10 +101,28 @@ export const REQUIRED_PACK = 'AwsSolutions';
 
 export interface Finding {
   readonly pack: string;
+  /** The finding id, e.g. `AwsSolutions-IAM5[Action::s3:*]`. */
   readonly ruleId: string;
   readonly severity: string;
+  /** The whole description cdk-nag reported. */
   readonly description: string;
   readonly resourcePath: string;
+}
+
+/** One rule of a pack as the report explains it. */
+export interface RuleSummary {
+  readonly pack: string;
+  /** `<Pack>-<Rule>`, without finding suffix. */
+  readonly id: string;
+  /** One line, never cut: the pack's own sentence (or the reported description when the rule is unknown). */
+  readonly meaning: string;
+  readonly explanation: string;
+  /** Control ids of the framework; empty when the pack maps to none (AwsSolutions). */
+  readonly controls: readonly string[];
+  /** True when the rule applied to at least one resource. */
+  readonly checked: boolean;
+  readonly open: number;
+  readonly acknowledged: number;
 }
 
 export interface AcknowledgedFindingView {
@@ -120,17 +168,35 @@ export interface EnvironmentResult {
 export interface PackSummary {
   readonly pack: string;
   readonly mode: PackMode;
+  /** The framework the pack's controls belong to. */
+  readonly framework: string;
+  /** Rules the pack has (from the catalog); undefined when the pack is not in the catalog. */
+  readonly rulesInPack: number | undefined;
   /** Distinct rules checked over all stacks; undefined when the evaluation is unknown. */
   readonly rulesChecked: number | undefined;
   readonly open: number;
   readonly acknowledged: number;
+  /** Findings of the baseline that are gone (neither open nor acknowledged); undefined without a baseline for the pack. */
+  readonly fixed: number | undefined;
+  /** Findings that the baseline did not have; undefined without a baseline for the pack. */
+  readonly added: number | undefined;
 }
 
 export interface ComplianceModel {
   readonly status: 'PASS' | 'FAIL';
+  /**
+   * The status in words, naming what it covers: which packs are enforced and how many findings
+   * of the report-only packs are open (a PASS never stands alone while those are open).
+   */
+  readonly headline: string;
   readonly generatedAt: string;
   readonly source: string;
+  readonly audit: AuditInfo;
   readonly packs: readonly PackSummary[];
+  /** Per pack, the rules that applied or have findings, sorted by id. */
+  readonly rules: readonly RuleSummary[];
+  /** Comparison with the previous report; undefined without a baseline. */
+  readonly baseline: BaselineComparison | undefined;
   readonly environments: readonly EnvironmentResult[];
   /** Reasons for FAIL other than open findings (plugin errors, missing evaluation). */
   readonly problems: readonly string[];
@@ -187,6 +253,12 @@ function parseStack(input: StackInput): ParsedStack {
     }
   }
   return { input, resourcePaths, declared };
+}
+
+/** The rule of a finding id: `AwsSolutions-IAM5[Action::s3:*]` → `AwsSolutions-IAM5`. */
+export function ruleOf(findingId: string): string {
+  const bracket = findingId.indexOf('[');
+  return bracket > 0 ? findingId.substring(0, bracket) : findingId;
 }
 
 /** cdk-nag rule ids are `<Pack>-<Rule>`; the pack name itself may contain dots but no dash. */
@@ -276,9 +348,9 @@ export function buildComplianceModel(input: ComplianceInput): ComplianceModel {
     }
   }
 
-  const packNames = [...new Set([...modes.keys()])].sort((a, b) =>
-    a === REQUIRED_PACK ? -1 : b === REQUIRED_PACK ? 1 : a.localeCompare(b),
-  );
+  // The required pack first, then the other enforced packs, then the report-only ones.
+  const packRank = (p: string) => (p === REQUIRED_PACK ? 0 : modes.get(p) === 'enforce' ? 1 : 2);
+  const packNames = [...modes.keys()].sort((a, b) => packRank(a) - packRank(b) || a.localeCompare(b));
   if (!evaluations.some((e) => e.pack === REQUIRED_PACK)) {
     problems.push(
       `No ${REQUIRED_PACK} evaluation found (nag-evaluation/${REQUIRED_PACK}.json): cannot confirm that cdk-nag ran. Register it with registerNag() from lib/nag.`,
@@ -317,15 +389,18 @@ export function buildComplianceModel(input: ComplianceInput): ComplianceModel {
     };
   };
 
-  const envNames = [...new Set(stacks.map((s) => s.input.environment))].sort((a, b) =>
-    a === TOP_LEVEL ? 1 : b === TOP_LEVEL ? -1 : a.localeCompare(b),
+  const order = input.environmentOrder ?? [];
+  const rank = (name: string): number => {
+    const i = order.indexOf(name);
+    return name === TOP_LEVEL ? order.length + 1 : i >= 0 ? i : order.length;
+  };
+  const envNames = [...new Set(stacks.map((s) => s.input.environment))].sort(
+    (a, b) => rank(a) - rank(b) || a.localeCompare(b),
   );
+  // Stacks in the order of the cloud assembly's manifests: the order they deploy in.
   const environments: EnvironmentResult[] = envNames.map((name) => ({
     name,
-    stacks: stacks
-      .filter((s) => s.input.environment === name)
-      .sort((a, b) => a.input.stackPath.localeCompare(b.input.stackPath))
-      .map((s) => buildStack(s, s.input.stackPath)),
+    stacks: stacks.filter((s) => s.input.environment === name).map((s) => buildStack(s, s.input.stackPath)),
   }));
   if ((open.get(undefined)?.length ?? 0) > 0 || (acked.get(undefined)?.length ?? 0) > 0) {
     environments.push({ name: UNATTRIBUTED, stacks: [buildStack(undefined, UNATTRIBUTED)] });
@@ -333,25 +408,45 @@ export function buildComplianceModel(input: ComplianceInput): ComplianceModel {
 
   const allStackResults = environments.flatMap((e) => e.stacks);
   const allPackResults = allStackResults.flatMap((s) => s.packs);
+  const current = new Map<string, { open: string[]; acknowledged: string[] }>();
+  for (const pack of packNames) {
+    const results = allPackResults.filter((p) => p.pack === pack);
+    current.set(pack, {
+      open: results.flatMap((r) => r.open.map(findingKey)),
+      acknowledged: results.flatMap((r) => r.acknowledged.map(findingKey)),
+    });
+  }
+  const baseline = input.baseline ? compareWithBaseline(input.baseline, current) : undefined;
   const packs: PackSummary[] = packNames.map((pack) => {
     const results = allPackResults.filter((p) => p.pack === pack);
     const evaluated = evaluations.some((e) => e.pack === pack);
+    const catalog = input.catalog?.get(pack);
+    const diff = baseline?.packs.find((p) => p.pack === pack);
     return {
       pack,
       mode: modes.get(pack) ?? 'enforce',
+      framework: catalog?.framework ?? pack,
+      rulesInPack: catalog?.rules.size,
       rulesChecked: evaluated ? new Set(results.flatMap((r) => r.rulesChecked ?? [])).size : undefined,
       open: results.reduce((n, r) => n + r.open.length, 0),
       acknowledged: results.reduce((n, r) => n + r.acknowledged.length, 0),
+      fixed: diff?.fixed.length,
+      added: diff?.added.length,
     };
   });
 
   const openEnforced = packs.filter((p) => p.mode === 'enforce').reduce((n, p) => n + p.open, 0);
   const openAdvisory = packs.filter((p) => p.mode === 'report-only').reduce((n, p) => n + p.open, 0);
+  const status = openEnforced === 0 && problems.length === 0 ? 'PASS' : 'FAIL';
   return {
-    status: openEnforced === 0 && problems.length === 0 ? 'PASS' : 'FAIL',
+    status,
+    headline: headlineOf(status, packs, problems.length),
     generatedAt: input.generatedAt,
     source: input.source,
+    audit: input.audit ?? { commit: 'unknown', uncommittedChanges: false, tools: {} },
     packs,
+    rules: ruleSummaries(packNames, allPackResults, input.catalog),
+    baseline,
     environments,
     problems,
     totals: {
@@ -369,9 +464,83 @@ export function buildComplianceModel(input: ComplianceInput): ComplianceModel {
   };
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function headlineOf(status: 'PASS' | 'FAIL', packs: readonly PackSummary[], problems: number): string {
+  const enforced = packs.filter((p) => p.mode === 'enforce');
+  const reportOnly = packs.filter((p) => p.mode === 'report-only');
+  const openEnforced = enforced.reduce((n, p) => n + p.open, 0);
+  const openReportOnly = reportOnly.reduce((n, p) => n + p.open, 0);
+  const names = (list: readonly PackSummary[]) => list.map((p) => p.pack).join(', ') || 'none';
+  const parts = [
+    status === 'PASS'
+      ? `no open finding in the enforced packs (${names(enforced)})`
+      : `${plural(openEnforced, 'open finding')} in the enforced packs (${names(enforced)})` +
+        (problems > 0 ? ` and ${plural(problems, 'problem')} (see Problems)` : ''),
+  ];
+  if (reportOnly.length > 0) {
+    parts.push(
+      openReportOnly > 0
+        ? `${plural(openReportOnly, 'open finding')} in the report-only packs (${names(reportOnly)}), which do not fail the build and are listed as report only`
+        : `no open finding in the report-only packs (${names(reportOnly)})`,
+    );
+  }
+  return `${parts.join('; ')}.`;
+}
+
+function ruleSummaries(
+  packNames: readonly string[],
+  results: readonly StackPackResult[],
+  catalog: ReadonlyMap<string, PackCatalog> | undefined,
+): RuleSummary[] {
+  const out: RuleSummary[] = [];
+  for (const pack of packNames) {
+    const mine = results.filter((r) => r.pack === pack);
+    const checked = new Set(mine.flatMap((r) => r.rulesChecked ?? []));
+    const open = mine.flatMap((r) => r.open);
+    const acked = mine.flatMap((r) => r.acknowledged);
+    const ids = new Set([
+      ...checked,
+      ...open.map((f) => ruleOf(f.ruleId)),
+      ...acked.map((a) => ruleOf(a.ruleId)),
+    ]);
+    for (const id of [...ids].sort()) {
+      const info: RuleInfo | undefined = catalog?.get(pack)?.rules.get(id);
+      const reported = open.find((f) => ruleOf(f.ruleId) === id)?.description;
+      out.push({
+        pack,
+        id,
+        meaning: info?.meaning ?? reported ?? 'Not in the installed cdk-nag packs.',
+        explanation: info?.explanation ?? '',
+        controls: info?.controls ?? [],
+        checked: checked.has(id),
+        open: open.filter((f) => ruleOf(f.ruleId) === id).length,
+        acknowledged: acked.filter((a) => ruleOf(a.ruleId) === id).length,
+      });
+    }
+  }
+  return out;
+}
+
 function compareFindings(
   a: { ruleId: string; resourcePath: string },
   b: { ruleId: string; resourcePath: string },
 ) {
   return a.ruleId.localeCompare(b.ruleId) || a.resourcePath.localeCompare(b.resourcePath);
+}
+
+/** The baseline file content for this report (see ./baseline.ts). */
+export function baselineFromModel(model: ComplianceModel): Baseline {
+  const packs = new Map<string, { mode: PackMode; open: string[]; acknowledged: string[] }>();
+  for (const summary of model.packs)
+    packs.set(summary.pack, { mode: summary.mode, open: [], acknowledged: [] });
+  for (const result of model.environments.flatMap((e) => e.stacks).flatMap((s) => s.packs)) {
+    const entry = packs.get(result.pack);
+    if (!entry) continue;
+    entry.open.push(...result.open.map(findingKey));
+    entry.acknowledged.push(...result.acknowledged.map(findingKey));
+  }
+  return baselineOf(model.audit.commit, model.generatedAt, packs);
 }

@@ -1,16 +1,18 @@
 import * as path from 'node:path';
-import { loadComplianceInput, readStacks } from '../../scripts/compliance/load';
+import { loadComplianceInput, readStacks } from '../../../scripts/compliance/load';
+import { ruleCatalog } from '../../../scripts/compliance/catalog';
 import {
+  baselineFromModel,
   buildComplianceModel,
+  ruleOf,
   TOP_LEVEL,
   type ComplianceInput,
   type ComplianceModel,
-} from '../../scripts/compliance/model';
-import { escapeHtml, mdCell, renderHtml, renderMarkdown } from '../../scripts/compliance/render';
+} from '../../../scripts/compliance/model';
 
 // Trimmed from a real synth (cdk-nag 3.0.2, aws-cdk-lib 2.276.0): stages Dev and Prod, a
 // top-level Pipeline stack, AwsSolutions enforced, NIST/HIPAA/PCI report only.
-const FIXTURE = path.join(__dirname, '..', 'fixtures', 'compliance', 'cloud-assembly');
+const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'compliance', 'cloud-assembly');
 const GENERATED_AT = '2026-11-27T00:00:00.000Z';
 const S1_REASON_DEV = 'Server access logs replaced by CloudTrail S3 data events for this account <script>.';
 
@@ -67,12 +69,14 @@ describe('compliance model', () => {
     });
   });
 
-  it('groups per environment and stack', () => {
+  it('groups per environment and stack, alphabetically unless told an order', () => {
     expect(model.environments.map((e) => [e.name, e.stacks.map((s) => s.stackPath)])).toEqual([
       ['Dev', ['Dev/Data']],
       ['Prod', ['Prod/Data']],
       [TOP_LEVEL, ['Pipeline']],
     ]);
+    const ordered = buildComplianceModel({ ...fixture(), environmentOrder: ['Prod', 'Staging', 'Dev'] });
+    expect(ordered.environments.map((e) => e.name)).toEqual(['Prod', 'Dev', TOP_LEVEL]);
     const dev = pack(stack(model, 'Dev', 'Dev/Data'), 'AwsSolutions');
     expect(dev.open.map((f) => `${f.ruleId} @ ${f.resourcePath}`)).toEqual([
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore] @ Dev/Data/Role/Resource',
@@ -186,37 +190,99 @@ describe('compliance model', () => {
   });
 });
 
-describe('rendering', () => {
-  const model = buildComplianceModel(fixture());
-
-  it('writes Markdown with the status, per-stack sections and the reasons', () => {
-    const md = renderMarkdown(model);
-    expect(md.split('\n')[0]).toBe('# Compliance report: FAIL');
-    expect(md).toContain('## Environment Dev');
-    expect(md).toContain('### Stack Prod/Data (aws://222222222222/eu-central-1)');
-    expect(md).toContain('| AwsSolutions | enforced | 6 | 2 | 3 |');
-    expect(md).toContain(
-      'Replication role copies every object class between the paired buckets; scoped by SCP.',
-    );
-    expect(md).toContain('&lt;script&gt;');
-    expect(md).not.toContain('<script>');
-    expect(md.indexOf('## Environment Dev')).toBeLessThan(md.indexOf('## Environment Prod'));
+describe('what the auditor reads', () => {
+  const catalog = ruleCatalog();
+  const model = buildComplianceModel({
+    ...fixture(),
+    catalog,
+    audit: { commit: 'abc1234', uncommittedChanges: false, tools: { 'cdk-nag': '3.0.2' } },
   });
 
-  it('writes a self-contained HTML page with escaped content', () => {
-    const html = renderHtml(model);
-    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(html).toContain('<span class="status FAIL">FAIL</span>');
-    expect(html).toContain('<style>');
-    expect(html).toContain(escapeHtml(S1_REASON_DEV));
-    expect(html).not.toMatch(/<script|<link|<img|<iframe|src=|href=|url\(|@import|https?:\/\//i);
-    expect(html).toContain(
-      'AwsSolutions-IAM4[Policy::arn:&lt;AWS::Partition&gt;:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+  it('says in the headline what FAIL covers and that report-only findings are open', () => {
+    expect(model.headline).toBe(
+      '2 open findings in the enforced packs (AwsSolutions); 57 open findings in the report-only packs ' +
+        '(HIPAA.Security, NIST.800.53.R5, PCI.DSS.321), which do not fail the build and are listed as report only.',
+    );
+    expect(model.audit.commit).toBe('abc1234');
+  });
+
+  it('never lets a PASS stand alone while report-only findings are open', () => {
+    const input = fixture();
+    const report = clone(input.validationReport) as { pluginReports: { pluginName: string }[] };
+    report.pluginReports = report.pluginReports.filter((r) => r.pluginName !== 'AwsSolutions');
+    const passing = buildComplianceModel({ ...input, validationReport: report });
+    expect(passing.status).toBe('PASS');
+    expect(passing.headline).toMatch(
+      /^no open finding in the enforced packs \(AwsSolutions\); 57 open findings in the report-only packs/,
     );
   });
 
-  it('escapes HTML and Markdown table syntax', () => {
-    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    expect(mdCell('a | b\nc <d>')).toBe('a \\| b c &lt;d&gt;');
+  it('explains every rule with findings or checks: id, whole meaning, controls', () => {
+    const rule = (id: string) => model.rules.find((r) => r.id === id);
+    expect(rule('NIST.800.53.R5-S3BucketVersioningEnabled')).toEqual({
+      pack: 'NIST.800.53.R5',
+      id: 'NIST.800.53.R5-S3BucketVersioningEnabled',
+      meaning: 'The S3 Bucket does not have versioning enabled.',
+      explanation: expect.stringMatching(/^Use versioning to preserve, retrieve, and restore/),
+      controls: expect.arrayContaining(['CP-10', 'SC-5(2)']),
+      checked: true,
+      open: 3,
+      acknowledged: 0,
+    });
+    // AwsSolutions maps to its pack, not to a control id.
+    expect(rule('AwsSolutions-S1')).toMatchObject({ controls: [], open: 0, acknowledged: 2 });
+    expect(rule('AwsSolutions-IAM4')).toMatchObject({ open: 1, checked: true });
+    for (const r of model.rules) {
+      expect(r.meaning).toBe(catalog.get(r.pack)?.rules.get(r.id)?.meaning);
+      expect(r.meaning).toMatch(/[.!?)]$/);
+    }
+    expect(model.packs.map((p) => [p.pack, p.rulesInPack])).toEqual([
+      ['AwsSolutions', catalog.get('AwsSolutions')?.rules.size],
+      ['HIPAA.Security', catalog.get('HIPAA.Security')?.rules.size],
+      ['NIST.800.53.R5', catalog.get('NIST.800.53.R5')?.rules.size],
+      ['PCI.DSS.321', catalog.get('PCI.DSS.321')?.rules.size],
+    ]);
+  });
+
+  it('finds the rule of a finding id', () => {
+    expect(ruleOf('AwsSolutions-IAM5[Action::s3:*]')).toBe('AwsSolutions-IAM5');
+    expect(ruleOf('NIST.800.53.R5-IAMNoInlinePolicy')).toBe('NIST.800.53.R5-IAMNoInlinePolicy');
+  });
+
+  it('counts what was fixed and what is new since the baseline', () => {
+    const baseline = clone(baselineFromModel(model));
+    expect(baseline.commit).toBe('abc1234');
+    expect(baseline.packs.AwsSolutions.open).toEqual([
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore] @ Dev/Data/Role/Resource',
+      'AwsSolutions-IAM5[Resource::*] @ Dev/Data/Role/DefaultPolicy/Resource',
+    ]);
+    // Since the baseline: one finding fixed, one acknowledged (not a fix), one new; PCI was not run.
+    baseline.packs.AwsSolutions.open = [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore] @ Dev/Data/Role/Resource',
+      'AwsSolutions-S1 @ Dev/Data/Bucket/Resource',
+      'AwsSolutions-EC23 @ Dev/Data/Gone/Resource',
+    ];
+    baseline.packs.AwsSolutions.acknowledged = baseline.packs.AwsSolutions.acknowledged.filter(
+      (k) => !k.startsWith('AwsSolutions-S1 @ Dev/'),
+    );
+    baseline.packs['Serverless'] = {
+      mode: 'report-only',
+      open: ['Serverless-LambdaDLQ @ X'],
+      acknowledged: [],
+    };
+    const compared = buildComplianceModel({ ...fixture(), catalog, baseline });
+    expect(compared.baseline?.notRun).toEqual(['Serverless']);
+    expect(compared.baseline?.packs.find((p) => p.pack === 'AwsSolutions')).toEqual({
+      pack: 'AwsSolutions',
+      fixed: ['AwsSolutions-EC23 @ Dev/Data/Gone/Resource'],
+      added: ['AwsSolutions-IAM5[Resource::*] @ Dev/Data/Role/DefaultPolicy/Resource'],
+    });
+    expect(compared.packs.map((p) => [p.pack, p.fixed, p.added])).toEqual([
+      ['AwsSolutions', 1, 1],
+      ['HIPAA.Security', 0, 0],
+      ['NIST.800.53.R5', 0, 0],
+      ['PCI.DSS.321', 0, 0],
+    ]);
+    expect(model.packs.every((p) => p.fixed === undefined && p.added === undefined)).toBe(true);
   });
 });
