@@ -11,7 +11,7 @@ interface ManifestArtifact {
   type?: string;
   environment?: string;
   displayName?: string;
-  properties?: { templateFile?: string; directoryName?: string };
+  properties?: { templateFile?: string; directoryName?: string; stackName?: string };
 }
 
 function readJson(file: string): unknown {
@@ -42,6 +42,7 @@ export function readStacks(cdkOut: string): StackInput[] {
         stacks.push({
           environment,
           stackPath: artifact.displayName ?? id,
+          stackName: artifact.properties.stackName ?? id,
           templateFile: path.relative(cdkOut, templatePath).split(path.sep).join('/'),
           ...(awsEnvironment ? { awsEnvironment } : {}),
           template: readJson(templatePath),

@@ -54,6 +54,8 @@ export interface StackInput {
   readonly environment: string;
   /** The stack's construct path (manifest displayName), e.g. `Dev/Data`. */
   readonly stackPath: string;
+  /** The CloudFormation stack name (manifest `stackName`), e.g. `v1-orcha-data`. */
+  readonly stackName?: string;
   /** Template path relative to the cloud assembly root. */
   readonly templateFile: string;
   /** `aws://account/region` from the manifest, if any. */
