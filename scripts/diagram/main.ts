@@ -5,14 +5,14 @@ import { parseArgs } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { PATH_METADATA_ENABLE_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { buildApp } from '../../lib/app';
-import { cdkAppContext } from '../../lib/config/project';
+import { PROJECT_ROOT, cdkAppContext } from '../../lib/config/project';
 import { readStacks } from '../compliance/load';
 import { TOP_LEVEL } from '../compliance/model';
 import { buildEnvironmentGraph } from './graph';
 import { pipelinesOf } from './pipeline';
 import { renderArchitecture, type ArchitectureDocument } from './render';
 
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = PROJECT_ROOT;
 export const ARCHITECTURE_FILE = path.join(ROOT, 'docs', 'architecture.md');
 
 const USAGE = `Usage: npm run diagram -- [--cdk-out <dir>] [--check]
