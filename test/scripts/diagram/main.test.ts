@@ -88,8 +88,10 @@ describe('what the diagrams are derived from', () => {
         'CodeBuild v1-orcha-migration-test --0.0.0.0/0 route, all traffic--> EC2 NatInstance (t4g.nano)',
         'EC2 NatInstance (t4g.nano) --internet gateway--> Internet',
         'DNS app.prod.getorcha.com (A) --alias--> ALB v1-orcha-alb',
-        '11 CloudWatch alarms --alarm actions--> SNS v1-orcha-alerts',
       ]),
+    );
+    expect(c).toContainEqual(
+      expect.stringMatching(/^\d+ CloudWatch alarms --alarm actions--> SNS v1-orcha-alerts$/),
     );
     // The database has no route out, and nothing but the ALB is reachable from the internet.
     expect(c.filter((e) => e.startsWith(`${db} `))).toEqual([]);
