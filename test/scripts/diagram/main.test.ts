@@ -58,9 +58,9 @@ describe('what the diagrams are derived from', () => {
       'Prod',
     ]);
     const prod = pipeline.stages[5].steps.map((step) => step.map((a) => a.name));
-    expect(prod.slice(0, 4)).toEqual([
-      ['Prod-MigrationTest'],
-      ['Prod-PermissionsCheck'],
+    // The migration test's verdict and the review side by side, then the one approval.
+    expect(prod.slice(0, 3)).toEqual([
+      ['Prod-MigrationTest', 'Prod-Review'],
       ['Prod-Approve'],
       ['v1-orcha-foundation.Prepare'],
     ]);
