@@ -37,7 +37,8 @@ const prod: EnvironmentInput = {
     // Dedicated queues and workers for large tenants (docs/runbooks/tenants.md).
     tenants: [],
   },
-  ecr: { maxImageCount: 5, deployedImageCount: 5 },
+  // ECR retention 10 (the original's roadmap, prod's choice): more builds to roll back to.
+  ecr: { maxImageCount: 10, deployedImageCount: 5 },
   database: {
     instanceClass: 'db.t4g.medium',
     engineVersion: '18',

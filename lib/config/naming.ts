@@ -327,3 +327,31 @@ export const pipelineNames = {
   /** Role of the pipeline step that starts an environment's migration test (trusted by that environment). */
   migrationTestStepRole: (envName: string) => `${PRODUCT}-infra-migration-test-${envName}`,
 } as const;
+
+/** An S3 bucket owned by AWS that the instances or the migration test read from. */
+export interface AwsOwnedBucket {
+  /** Bucket name; `*` matches AWS's per-bucket suffix. */
+  readonly name: string;
+  /** Who reads it, and why. */
+  readonly usedBy: string;
+}
+
+/**
+ * The AWS-owned buckets that the boot path (assets/boot/boot.sh), the agents on the instances and
+ * the migration test read in `region`, as AWS documents them for S3 endpoint policies. The S3
+ * gateway endpoint admits exactly these besides the environment's own buckets.
+ */
+export function awsOwnedBuckets(region: string): AwsOwnedBucket[] {
+  return [
+    { name: `al2023-repos-${region}-*`, usedBy: 'dnf: the Amazon Linux 2023 package repositories' },
+    { name: `prod-${region}-starport-layer-bucket`, usedBy: 'docker pull from ECR: the image layers' },
+    { name: `aws-codedeploy-${region}`, usedBy: 'the CodeDeploy agent installer and its updates' },
+    { name: `amazon-ssm-${region}`, usedBy: 'the SSM agent: updates and plugins' },
+    { name: `amazon-ssm-packages-${region}`, usedBy: 'the SSM agent: packages' },
+    { name: `${region}-birdwatcher-prod`, usedBy: 'the SSM agent: Distributor packages' },
+    { name: `aws-ssm-distributor-file-${region}`, usedBy: 'the SSM agent: Distributor files' },
+    { name: `aws-ssm-document-attachments-${region}`, usedBy: 'the SSM agent: document attachments' },
+    { name: `aws-ssm-${region}`, usedBy: 'the SSM agent: managed documents (AWS-*)' },
+    { name: `patch-baseline-snapshot-${region}`, usedBy: 'the SSM agent: Patch Manager baselines' },
+  ];
+}

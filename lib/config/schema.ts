@@ -100,8 +100,13 @@ export const environmentSchema = z
     network: z.strictObject({
       /** IPv4 CIDR of the VPC. */
       vpcCidr: z.string().refine(isIpv4Cidr, 'must be an IPv4 CIDR block from /16 to /28 with no host bits'),
-      /** Free S3 gateway endpoint (roadmap: "S3 Gateway Endpoint"). */
-      s3GatewayEndpoint: z.boolean(),
+      /**
+       * Roadmap "S3 gateway endpoint" (free): every subnet's S3 traffic stays in AWS, and the
+       * endpoint policy admits only the environment's buckets and the AWS-owned buckets the
+       * instances and the migration test read (lib/constructs/s3-endpoint-policy.ts).
+       * @default false (the original design)
+       */
+      s3GatewayEndpoint: z.boolean().default(false),
       /** Interface endpoints for AWS APIs (roadmap, ~$122/month): not available yet. */
       interfaceEndpoints: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
       /** NAT gateway with EC2 in private subnets (roadmap, ~$38/month): not available yet. */
@@ -142,9 +147,11 @@ export const environmentSchema = z
     ecr: z.strictObject({
       /**
        * Images kept besides the deployed ones (the newest builds, `latest` included, which
-       * the migration test runs): counts every push, e.g. builds waiting for approval.
+       * the migration test runs): counts every push, e.g. builds waiting for approval. Roadmap
+       * "ECR retention 10" sets 10.
+       * @default 5 (the original design)
        */
-      maxImageCount: positiveInt,
+      maxImageCount: positiveInt.default(5),
       /**
        * Deployed images kept: the app pipeline tags every image it deployed successfully
        * `deployed-<env>-<commit>`, and a rule of higher priority keeps the newest this many of

@@ -1,4 +1,12 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  DefaultStackSynthesizer,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +19,7 @@ import type { EnvironmentConfig, TenantConfig } from '../config/schema';
 import { accountNames, type Naming } from '../config/naming';
 import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { PinnedAmi } from '../constructs/pinned-ami';
+import { applyS3EndpointPolicy } from '../constructs/s3-endpoint-policy';
 import { acknowledge } from '../nag';
 import { managedLogGroup } from '../constructs/log-group';
 
@@ -149,7 +158,23 @@ export class FoundationStack extends Stack {
       for (const instance of this.natProvider.gatewayInstances) natBoot.attach(instance);
     }
     if (config.network.s3GatewayEndpoint) {
-      this.vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+      // Every subnet's route table (the application's, the database's and the build subnets):
+      // S3 traffic stays in AWS, limited by the endpoint policy to this environment's buckets and
+      // the AWS-owned buckets the instances and the migration test read.
+      const endpoint = this.vpc.addGatewayEndpoint('S3Endpoint', {
+        service: ec2.GatewayVpcEndpointAwsService.S3,
+      });
+      applyS3EndpointPolicy(endpoint, {
+        region: config.region,
+        environmentBuckets: [
+          naming.documentsBucket(config.account),
+          naming.pipelineArtifactsBucket(config.account),
+        ],
+        // The migration test's CodeBuild downloads its runner (a file asset) from the CDK bootstrap bucket.
+        readOnlyBuckets: buildSubnets
+          ? [`cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${config.account}-${config.region}`]
+          : [],
+      });
     }
 
     // --- Security groups: every rule is written here, once; other stacks import them immutable.

@@ -20,7 +20,8 @@ describe('environments', () => {
         emailAcquireVisibilityTimeoutSeconds: 300,
         dlqRetentionDays: 14,
       },
-      ecr: { maxImageCount: 5, deployedImageCount: 5 },
+      // ECR retention 10: the original's roadmap option, prod's choice.
+      ecr: { maxImageCount: 10, deployedImageCount: 5 },
       database: {
         instanceClass: 'db.t4g.medium',
         engineVersion: '18',

@@ -213,7 +213,7 @@ describe('FoundationStack (prod)', () => {
     });
   });
 
-  test('ECR v1-orcha: the deployed images first (never expired by the count of pushes), then the last 5 pushes', () => {
+  test("ECR v1-orcha: the deployed images first (never expired by the count of pushes), then the last 10 pushes (ECR retention 10, prod's choice)", () => {
     prod.hasResource('AWS::ECR::Repository', {
       Properties: Match.objectLike({
         RepositoryName: 'v1-orcha',
@@ -235,7 +235,7 @@ describe('FoundationStack (prod)', () => {
               {
                 rulePriority: 2,
                 description: Match.anyValue(),
-                selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 5 },
+                selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 },
                 action: { type: 'expire' },
               },
             ],
