@@ -24,7 +24,7 @@ const prod: EnvironmentInput = {
     vpcCidr: '10.0.0.0/16',
     s3GatewayEndpoint: true,
     interfaceEndpoints: false,
-    natGateway: false,
+    natGateway: 'none',
   },
   dns: { zoneName: 'prod.getorcha.com', appRecordName: 'app', healthCheckPath: '/health' },
   alertEmail: 'alerts@getorcha.com',
@@ -59,7 +59,8 @@ const prod: EnvironmentInput = {
     healthCheckGraceSeconds: 300,
     appPort: 8888,
     replPort: 9878,
-    waf: false,
+    // WAF: off until Orcha handles sensitive customer data (the original's "when"); try `count` first.
+    waf: { enabled: false, mode: 'count', rateLimitPerFiveMinutes: 2000 },
     sessionManagerPreferences: true,
   },
   monitoring: { logRetentionDays: 30, monthlyBudgetUsd: 300, pageOnCriticalAlarms: true },

@@ -59,6 +59,10 @@ export class Naming {
   public get codeBuildSecurityGroup(): string {
     return this.name('codebuild-sg');
   }
+  /** The VPC interface endpoints' group (option `network.interfaceEndpoints`). */
+  public get endpointsSecurityGroup(): string {
+    return this.name('endpoints-sg');
+  }
   public documentsBucket(account: string): string {
     return this.name(`global-storage-${account}`);
   }
@@ -128,6 +132,14 @@ export class Naming {
   }
   public get loadBalancer(): string {
     return this.name('alb');
+  }
+  /** The ALB's WAF web ACL (option `compute.waf`). */
+  public get webAcl(): string {
+    return this.name('web-acl');
+  }
+  /** Its log group: WAF logs only to log groups whose name starts with `aws-waf-logs-`. */
+  public get wafLogGroup(): string {
+    return `aws-waf-logs-${this.prefix}`;
   }
   public get targetGroup(): string {
     return this.name('tg');
@@ -243,6 +255,7 @@ export class Naming {
       n('ec2-security-group', this.ec2SecurityGroup),
       n('ec2-security-group', this.rdsSecurityGroup),
       n('ec2-security-group', this.codeBuildSecurityGroup),
+      n('ec2-security-group', this.endpointsSecurityGroup),
       n('s3-bucket', this.documentsBucket(account)),
       n('s3-bucket', this.pipelineArtifactsBucket(account)),
       n('s3-bucket', this.accessLogsBucket(account)),
@@ -262,6 +275,8 @@ export class Naming {
       n('iam-managed-policy', this.developerPolicy),
       n('elb-load-balancer', this.loadBalancer),
       n('elb-target-group', this.targetGroup),
+      n('wafv2-web-acl', this.webAcl),
+      n('logs-log-group', this.wafLogGroup),
       n('autoscaling-group', this.autoScalingGroup),
       n('ec2-launch-template', this.launchTemplate),
       n('sns-topic', this.alertsTopic),

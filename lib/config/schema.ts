@@ -107,10 +107,22 @@ export const environmentSchema = z
        * @default false (the original design)
        */
       s3GatewayEndpoint: z.boolean().default(false),
-      /** Interface endpoints for AWS APIs (roadmap, ~$122/month): not available yet. */
-      interfaceEndpoints: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
-      /** NAT gateway with EC2 in private subnets (roadmap, ~$38/month): not available yet. */
-      natGateway: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+      /**
+       * Roadmap "VPC interface endpoints" (~$122/month): the AWS APIs the instances and the
+       * migration test call, with private DNS, behind one security group admitting 443 from the
+       * application and CodeBuild groups (lib/constructs/interface-endpoints.ts).
+       * @default false (the original design)
+       */
+      interfaceEndpoints: z.boolean().default(false),
+      /**
+       * Roadmap "NAT gateway" (~$38/month): `none` keeps the original design (instances in the
+       * public subnets, a t4g.nano NAT instance for the migration test only); `single` or `perAz`
+       * moves the instances into private `app` subnets behind the ALB, with one NAT gateway (in
+       * the first AZ) or one per AZ (an AZ outage leaves the other AZ its egress), and the NAT
+       * instance goes away.
+       * @default 'none' (the original design)
+       */
+      natGateway: z.enum(['none', 'single', 'perAz'], 'must be none, single or perAz').default('none'),
     }),
 
     dns: z.strictObject({
@@ -220,8 +232,19 @@ export const environmentSchema = z
       appPort: z.number().int().min(1).max(65535),
       /** Port of the application's REPL, reached through SSM port forwarding. */
       replPort: z.number().int().min(1).max(65535),
-      /** WAF on the ALB (roadmap, ~$15/month): not available yet. */
-      waf: z.literal(false, 'is a roadmap item that is not available yet; keep false'),
+      /**
+       * Roadmap "WAF" (~$15/month): a regional web ACL on the ALB (lib/constructs/web-acl.ts).
+       * @default off (the original design)
+       */
+      waf: z
+        .strictObject({
+          enabled: z.boolean(),
+          /** `count` only counts and logs what the rules match (start here); `block` blocks it. */
+          mode: z.enum(['count', 'block'], 'must be count or block'),
+          /** Requests one client IP may send in any 5 minutes before the rate rule applies. */
+          rateLimitPerFiveMinutes: z.number().int().min(10).max(2_000_000_000),
+        })
+        .default({ enabled: false, mode: 'count', rateLimitPerFiveMinutes: 2000 }),
       /**
        * This environment owns the account-wide singletons of its account and region: the Session
        * Manager preferences (`SSM-SessionManagerRunShell`) and the log group every environment's

@@ -18,6 +18,7 @@ import { AppInstanceBoot } from '../constructs/app-instance-boot';
 import { AppServiceRole } from '../constructs/app-service-role';
 import { ComposePlugin } from '../constructs/compose-plugin';
 import { SessionManagerPreferences } from '../constructs/session-manager-preferences';
+import { LoadBalancerWebAcl } from '../constructs/web-acl';
 import { acknowledge } from '../nag';
 import { SubnetGroups, type QueuePair, type TenantQueues } from './foundation-stack';
 
@@ -40,6 +41,10 @@ export interface ComputeStackProps extends StackProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly applicationLogGroup: logs.ILogGroup;
   readonly userDataLogGroup: logs.ILogGroup;
+  /** Subnets of the instances (FoundationStack.instanceSubnets): public, or private `app` behind NAT gateways. */
+  readonly instanceSubnets: ec2.SubnetSelection;
+  /** Whether the instances get a public IPv4 address (FoundationStack.instancesArePublic). */
+  readonly instancesArePublic: boolean;
   /** Receives the load balancer's access logs (under `alb/`); its bucket policy gets the ELB delivery statements. */
   readonly accessLogsBucket: s3.IBucket;
 }
@@ -66,6 +71,8 @@ export class ComputeStack extends Stack {
   public readonly appRecord: route53.ARecord;
   /** `https://app.prod.getorcha.com` */
   public readonly appUrl: string;
+  /** The ALB's web ACL, when `compute.waf.enabled`. */
+  public readonly webAcl?: LoadBalancerWebAcl;
   /** Present in the one environment of the account that owns the account-wide singletons. */
   public readonly sessionManagerPreferences?: SessionManagerPreferences;
 
@@ -106,6 +113,16 @@ export class ComputeStack extends Stack {
       deletionProtection: config.database.deletionProtection,
     });
     this.loadBalancer.logAccessLogs(props.accessLogsBucket, 'alb');
+    if (compute.waf.enabled) {
+      this.webAcl = new LoadBalancerWebAcl(this, 'Waf', {
+        webAclName: naming.webAcl,
+        logGroupName: naming.wafLogGroup,
+        logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+        loadBalancer: this.loadBalancer,
+        mode: compute.waf.mode,
+        rateLimitPerFiveMinutes: compute.waf.rateLimitPerFiveMinutes,
+      });
+    }
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       targetGroupName: naming.targetGroup,
@@ -211,8 +228,8 @@ export class ComputeStack extends Stack {
       userData: boot.userData,
       role: this.serviceRole,
       securityGroup: instanceSecurityGroup,
-      // The original design: instances in the public subnets, no NAT.
-      associatePublicIpAddress: true,
+      // The original design: instances in the public subnets, no NAT; behind NAT gateways none.
+      associatePublicIpAddress: props.instancesArePublic,
       requireImdsv2: true,
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
       // Containers on Docker's bridge network are one hop further from IMDS.
@@ -233,7 +250,7 @@ export class ComputeStack extends Stack {
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
       autoScalingGroupName: naming.autoScalingGroup,
       vpc: props.vpc,
-      vpcSubnets: { subnetGroupName: SubnetGroups.PUBLIC },
+      vpcSubnets: props.instanceSubnets,
       launchTemplate: this.launchTemplate,
       minCapacity: compute.minCapacity,
       maxCapacity: compute.maxCapacity,

@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import { deployedImageTagPrefix } from '../config/app-contract';
 import type { EnvironmentConfig, TenantConfig } from '../config/schema';
 import { accountNames, type Naming } from '../config/naming';
+import { InterfaceEndpoints } from '../constructs/interface-endpoints';
 import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { PinnedAmi } from '../constructs/pinned-ami';
 import { applyS3EndpointPolicy } from '../constructs/s3-endpoint-policy';
@@ -43,15 +44,18 @@ export interface TenantQueues extends QueuePair {
 
 /** Subnet group names of the VPC. */
 export const SubnetGroups = {
-  /** EC2 instances and the ALB (the original design: no NAT for the application). */
+  /** The ALB, and the EC2 instances unless `network.natGateway` moves them into `app`. */
   PUBLIC: 'public',
   /** RDS: no route to the internet. */
   PRIVATE: 'private',
   /**
-   * The migration test's CodeBuild and the credentials' rotation function: egress through a NAT
-   * instance (only where the test or the rotation runs).
+   * The migration test's CodeBuild and the credentials' rotation function (only where the test or
+   * the rotation runs): egress through a NAT instance, or through the NAT gateways when
+   * `network.natGateway` is on.
    */
   BUILD: 'build',
+  /** The application instances when `network.natGateway` is on: private, egress through NAT gateways. */
+  APP: 'app',
 } as const;
 
 /**
@@ -69,7 +73,16 @@ export class FoundationStack extends Stack {
    * HTTPS to the Secrets Manager API. Present only where `database.credentialRotation.enabled`.
    */
   public readonly rotationSecurityGroup?: ec2.SecurityGroup;
-  /** NAT instance of the `build` subnets; present only when the migration test runs here. */
+  /**
+   * Where the application instances run: the `public` subnets (with public IPv4 addresses, the
+   * original design) or, with `network.natGateway`, the private `app` subnets.
+   */
+  public readonly instanceSubnets: ec2.SubnetSelection;
+  /** Whether the instances need a public IPv4 address (no NAT gateway: they reach AWS directly). */
+  public readonly instancesArePublic: boolean;
+  /** The interface endpoints, when `network.interfaceEndpoints`. */
+  public readonly interfaceEndpoints?: InterfaceEndpoints;
+  /** NAT instance of the `build` subnets; present only when the migration test runs here without NAT gateways. */
   public readonly natProvider?: ec2.NatInstanceProviderV2;
   /** The environment's pinned Amazon Linux release (compute.amiName), resolved to this region's image id. */
   public readonly ami: PinnedAmi;
@@ -97,10 +110,18 @@ export class FoundationStack extends Stack {
     const retentionDays = config.monitoring.logRetentionDays;
 
     // --- Network
-    // Subnets with egress through the NAT instance, for the migration test's builds and for the
-    // credentials' rotation function (which calls the Secrets Manager API).
+    // Subnets with egress (NAT instance or NAT gateways), for the migration test's builds and for
+    // the credentials' rotation function (which calls the Secrets Manager API).
     const rotation = config.database.credentialRotation.enabled;
     const buildSubnets = config.migrationTest.enabled || rotation;
+    // Roadmap "NAT gateway": the instances move into private `app` subnets, egress through NAT
+    // gateways (one, or one per AZ), which also serve the build subnets; no NAT instance.
+    const natGateways =
+      config.network.natGateway === 'none'
+        ? 0
+        : config.network.natGateway === 'single'
+          ? 1
+          : config.availabilityZones.length;
     // The NAT instance's own boot code (retries, forwarding and masquerading persisted, a
     // self-check, cfn-signal) on the environment's pinned image: it is replaced only when the
     // pin moves (CloudFormation starts the new one, waits for its signal, moves the route, then
@@ -109,7 +130,7 @@ export class FoundationStack extends Stack {
       imageName: config.compute.amiName,
       logRetentionDays: retentionDays,
     });
-    const natBoot = buildSubnets ? new NatInstanceBoot(this) : undefined;
+    const natBoot = buildSubnets && natGateways === 0 ? new NatInstanceBoot(this) : undefined;
     if (natBoot) {
       this.natProvider = ec2.NatProvider.instanceV2({
         instanceType: new ec2.InstanceType('t4g.nano'),
@@ -120,13 +141,16 @@ export class FoundationStack extends Stack {
         creditSpecification: ec2.CpuCredits.STANDARD,
       });
     }
+    const egress = natGateways > 0 || buildSubnets;
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       vpcName: naming.vpc,
       ipAddresses: ec2.IpAddresses.cidr(config.network.vpcCidr),
       availabilityZones: config.availabilityZones,
-      natGatewayProvider: this.natProvider,
-      natGateways: buildSubnets ? 1 : 0,
-      natGatewaySubnets: buildSubnets ? { subnetGroupName: SubnetGroups.PUBLIC } : undefined,
+      natGatewayProvider: natGateways > 0 ? ec2.NatProvider.gateway() : this.natProvider,
+      natGateways: natGateways > 0 ? natGateways : buildSubnets ? 1 : 0,
+      natGatewaySubnets: egress ? { subnetGroupName: SubnetGroups.PUBLIC } : undefined,
+      // CIDRs are allocated in this order: a group is only ever appended (or reserved), so that
+      // turning an option on or off never renumbers, and so replaces, an existing subnet.
       subnetConfiguration: [
         {
           name: SubnetGroups.PUBLIC,
@@ -135,8 +159,15 @@ export class FoundationStack extends Stack {
           mapPublicIpOnLaunch: true,
         },
         { name: SubnetGroups.PRIVATE, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
-        ...(buildSubnets
-          ? [{ name: SubnetGroups.BUILD, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 }]
+        {
+          name: SubnetGroups.BUILD,
+          subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS,
+          cidrMask: 24,
+          // Without the migration test its CIDRs stay reserved: the app subnets come after them.
+          reserved: !buildSubnets,
+        },
+        ...(natGateways > 0
+          ? [{ name: SubnetGroups.APP, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 }]
           : []),
       ],
       restrictDefaultSecurityGroup: true,
@@ -153,6 +184,10 @@ export class FoundationStack extends Stack {
         },
       },
     });
+    this.instancesArePublic = natGateways === 0;
+    this.instanceSubnets = {
+      subnetGroupName: this.instancesArePublic ? SubnetGroups.PUBLIC : SubnetGroups.APP,
+    };
     if (this.natProvider && natBoot) {
       this.hardenNatInstances(this.natProvider);
       for (const instance of this.natProvider.gatewayInstances) natBoot.attach(instance);
@@ -218,7 +253,7 @@ export class FoundationStack extends Stack {
     acknowledge(
       this.albSecurityGroup,
       'AwsSolutions-EC23',
-      'The internet-facing ALB must accept 80 and 443 from any IPv4 and IPv6 address: it serves the public web app; no other port is open and 80 only redirects to HTTPS. Revisit when WAF or CloudFront fronts the ALB (roadmap: WAF on the ALB).',
+      'The internet-facing ALB must accept 80 and 443 from any IPv4 and IPv6 address: it serves the public web app; no other port is open and 80 only redirects to HTTPS. Filtering by request content is the job of the web ACL (compute.waf), not of the security group.',
     );
     this.albSecurityGroup.addEgressRule(this.ec2SecurityGroup, appPort, 'To the application instances');
     this.ec2SecurityGroup.addIngressRule(this.albSecurityGroup, appPort, 'Application port from the ALB');
@@ -271,6 +306,22 @@ export class FoundationStack extends Stack {
           'NAT for the rotation function (HTTPS)',
         );
       }
+    }
+
+    if (config.network.interfaceEndpoints) {
+      // In the isolated subnets, whatever the NAT option: turning NAT on or off never moves them.
+      this.interfaceEndpoints = new InterfaceEndpoints(this, 'InterfaceEndpoints', {
+        vpc: this.vpc,
+        subnets: { subnetGroupName: SubnetGroups.PRIVATE },
+        securityGroup: new ec2.SecurityGroup(this, 'EndpointsSecurityGroup', {
+          vpc: this.vpc,
+          securityGroupName: naming.endpointsSecurityGroup,
+          description: 'VPC interface endpoints: 443 from the application and CodeBuild only',
+          allowAllOutbound: false,
+        }),
+      });
+      this.interfaceEndpoints.allowFrom(this.ec2SecurityGroup, 'HTTPS to AWS APIs from the application');
+      this.interfaceEndpoints.allowFrom(this.codeBuildSecurityGroup, 'HTTPS to AWS APIs from CodeBuild');
     }
 
     // --- Buckets

@@ -69,6 +69,8 @@ export class OrchaStage extends Stage {
       applicationLogGroup: f.applicationLogGroup,
       userDataLogGroup: f.userDataLogGroup,
       accessLogsBucket: f.accessLogsBucket,
+      instanceSubnets: f.instanceSubnets,
+      instancesArePublic: f.instancesArePublic,
     });
 
     this.ops = new OpsStack(this, 'Ops', {

@@ -92,8 +92,8 @@ export function optionDeltas(
     ),
     option(
       'WAF',
-      'compute.waf',
-      config.compute.waf,
+      'compute.waf.enabled',
+      config.compute.waf.enabled,
       prices.wafWebAclPerMonth +
         wafRules * prices.wafRulePerMonth +
         wafRequests * prices.wafPerMillionRequests,
@@ -120,7 +120,7 @@ export function optionDeltas(
     option(
       'NAT gateway',
       'network.natGateway',
-      config.network.natGateway,
+      config.network.natGateway !== 'none',
       prices.natGatewayPerHour * h +
         ipv4 +
         assumptions.natGatewayGbPerMonth * prices.natGatewayPerGb -

@@ -13,7 +13,7 @@ describe('environments', () => {
       account: '700558745280',
       region: 'eu-central-1',
       availabilityZones: ['eu-central-1a', 'eu-central-1b'],
-      network: { vpcCidr: '10.0.0.0/16', natGateway: false },
+      network: { vpcCidr: '10.0.0.0/16', natGateway: 'none' },
       dns: { zoneName: 'prod.getorcha.com', appRecordName: 'app' },
       queues: {
         ingestVisibilityTimeoutSeconds: 600,

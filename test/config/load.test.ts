@@ -148,12 +148,7 @@ describe('bad configuration fails with one message naming the field and the valu
       /database\.engineVersion = "18\.1": must be a PostgreSQL major version such as 18 \(RDS applies minor versions in the maintenance window/,
     ],
     ['negative budget', 'monitoring.monthlyBudgetUsd', -5, /monitoring\.monthlyBudgetUsd = -5/],
-    [
-      'roadmap switch turned on',
-      'compute.waf',
-      true,
-      /compute\.waf = true: is a roadmap item that is not available yet/,
-    ],
+    ['unknown WAF mode', 'compute.waf.mode', 'deny', /compute\.waf\.mode = "deny": must be count or block/],
     ['unknown field', 'database.iops', 3000, /database = .*unknown field\(s\) iops/],
     [
       'rotation every 0 days',
