@@ -32,6 +32,9 @@ export const ALARM_KEYS = [
 
 export type AlarmKey = (typeof ALARM_KEYS)[number];
 
+/** Keys of the alarms that exist only with an option: `alb-degraded` with high availability. */
+export type OptionalAlarmKey = 'alb-degraded';
+
 /** Thresholds of the specification. */
 export const ALARM_THRESHOLDS = {
   /** Percent CPU, EC2 and RDS. */
@@ -48,7 +51,7 @@ export const ALARM_THRESHOLDS = {
 
 export interface OrchaAlarmsProps {
   /** Gives every alarm its physical name from its key, e.g. `naming.alarm`. */
-  readonly alarmName: (key: AlarmKey) => string;
+  readonly alarmName: (key: AlarmKey | OptionalAlarmKey) => string;
   /** Receives ALARM transitions of every alarm, and OK transitions of the critical ones. */
   readonly topic: sns.ITopic;
   /** The application's target group (HealthyHostCount, dimension TargetGroup). */
@@ -83,6 +86,13 @@ export interface OrchaAlarmsProps {
    * @default true
    */
   readonly pageOnCritical?: boolean;
+  /**
+   * Instances the group keeps in service (`compute.minCapacity`). From 2 on (high availability)
+   * losing one instance is not an outage: `alb-unhealthy` stays critical for "no healthy host",
+   * and the operational `alb-degraded` says that fewer than this many hosts are healthy.
+   * @default 1
+   */
+  readonly minHealthyHosts?: number;
 }
 
 /** An alarm of the alerts topic: what it watches and how urgent it is. */
@@ -107,6 +117,8 @@ const { BREACHING, NOT_BREACHING } = cloudwatch.TreatMissingData;
 export class OrchaAlarms extends Construct {
   /** Every alarm, by key (`alb-unhealthy`, …). */
   public readonly alarms: Record<AlarmKey, cloudwatch.Alarm>;
+  /** Fewer healthy hosts than `minHealthyHosts` (high availability only). */
+  public readonly degraded?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OrchaAlarmsProps) {
     super(scope, id);
@@ -285,6 +297,24 @@ export class OrchaAlarms extends Construct {
       });
     }
     this.alarms = alarms as Record<AlarmKey, cloudwatch.Alarm>;
+
+    const minHealthy = props.minHealthyHosts ?? 1;
+    if (minHealthy > 1) {
+      // Minimum per minute, 5 of 5: a rolling replacement takes one host out for a moment; five
+      // minutes below the group's minimum means an instance is failing. Missing data is not
+      // breaching: no data at all is alb-unhealthy's business (critical).
+      this.degraded = new cloudwatch.Alarm(this, 'AlbDegraded', {
+        alarmName: props.alarmName('alb-degraded'),
+        alarmDescription: `[operational] Fewer than ${minHealthy} healthy targets behind the ALB for 5 minutes: the application runs without its redundancy.`,
+        metric: definitions['alb-unhealthy'].metric,
+        threshold: minHealthy,
+        comparisonOperator: BELOW,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        treatMissingData: NOT_BREACHING,
+      });
+      this.degraded.addAlarmAction(action);
+    }
 
     const asg = props.autoScalingGroup;
     if (asg instanceof autoscaling.AutoScalingGroup) {

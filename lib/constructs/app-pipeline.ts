@@ -4,6 +4,7 @@ import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codeconnections from 'aws-cdk-lib/aws-codeconnections';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -102,6 +103,13 @@ export interface AppPipelineProps {
    * @default - no migration test
    */
   readonly migrationTest?: { readonly project: codebuild.IProject; readonly verdict: VerdictMode };
+  /**
+   * Deploy with instances in service (high availability): CodeDeploy deploys one instance at a
+   * time and takes each out of this target group while it is deployed. Without it, every
+   * instance at once (the original design's AllAtOnce, one instance).
+   * @default - AllAtOnce, no traffic control
+   */
+  readonly inServiceDeploys?: elbv2.IApplicationTargetGroup;
 }
 
 /**
@@ -224,7 +232,12 @@ export class AppPipeline extends Construct {
       application: this.application,
       deploymentGroupName: props.deploymentGroupName,
       autoScalingGroups: [props.autoScalingGroup],
-      deploymentConfig: codedeploy.ServerDeploymentConfig.ALL_AT_ONCE,
+      deploymentConfig: props.inServiceDeploys
+        ? codedeploy.ServerDeploymentConfig.ONE_AT_A_TIME
+        : codedeploy.ServerDeploymentConfig.ALL_AT_ONCE,
+      loadBalancer: props.inServiceDeploys
+        ? codedeploy.LoadBalancer.application(props.inServiceDeploys)
+        : undefined,
       // The instances' boot script installs the agent; CDK's installer would add user data.
       installAgent: false,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: false },

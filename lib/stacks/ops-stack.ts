@@ -104,6 +104,7 @@ export class OpsStack extends Stack {
       emailAcquireDeadLetterQueue: props.emailAcquire.deadLetterQueue,
       certificate: props.certificate,
       pageOnCritical: config.monitoring.pageOnCriticalAlarms,
+      minHealthyHosts: config.compute.minCapacity,
     });
 
     this.tenantAlarms = new TenantAlarms(this, 'TenantAlarms', {
@@ -173,6 +174,9 @@ export class OpsStack extends Stack {
       deployedImageTagPrefix: deployedImageTagPrefix(config.name),
       recordProjectName: naming.recordProject,
       currentImageTag: currentImageTag(config.name),
+      // High availability: deploy one instance at a time, each taken out of the target group
+      // while its containers restart, so the others keep serving.
+      inServiceDeploys: config.compute.minCapacity >= 2 ? props.targetGroup : undefined,
       ...(this.migrationTest && config.appPipeline.migrationTest !== 'off'
         ? {
             migrationTest: { project: this.migrationTest.project, verdict: config.appPipeline.migrationTest },
