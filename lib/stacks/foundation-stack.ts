@@ -322,6 +322,12 @@ export class FoundationStack extends Stack {
       });
       this.interfaceEndpoints.allowFrom(this.ec2SecurityGroup, 'HTTPS to AWS APIs from the application');
       this.interfaceEndpoints.allowFrom(this.codeBuildSecurityGroup, 'HTTPS to AWS APIs from CodeBuild');
+      if (this.rotationSecurityGroup) {
+        this.interfaceEndpoints.allowFrom(
+          this.rotationSecurityGroup,
+          'HTTPS to Secrets Manager from the rotation function',
+        );
+      }
     }
 
     // --- Buckets

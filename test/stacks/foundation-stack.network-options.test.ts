@@ -103,7 +103,7 @@ describe('NAT gateway (single) + interface endpoints, prod', () => {
     }
   });
 
-  test('one security group for the endpoints: 443 from the application and CodeBuild groups only, no egress', () => {
+  test('one security group for the endpoints: 443 from the application, CodeBuild and rotation groups only, no egress', () => {
     const [sgId, sg] = resourcesOf(prod, 'AWS::EC2::SecurityGroup').find(
       ([, p]) => p.GroupName === 'v1-orcha-endpoints-sg',
     )!;
@@ -123,9 +123,10 @@ describe('NAT gateway (single) + interface endpoints, prod', () => {
       expect.arrayContaining([
         [443, 443, undefined, { 'Fn::GetAtt': [groupOf('v1-orcha-ec2-sg'), 'GroupId'] }],
         [443, 443, undefined, { 'Fn::GetAtt': [groupOf('v1-orcha-codebuild-sg'), 'GroupId'] }],
+        [443, 443, undefined, { 'Fn::GetAtt': [groupOf('v1-orcha-rotation-sg'), 'GroupId'] }],
       ]),
     );
-    expect(ingress).toHaveLength(2);
+    expect(ingress).toHaveLength(3);
     expect(JSON.stringify(sg.SecurityGroupEgress)).toMatch(/255\.255\.255\.255\/32/); // CDK's "no egress" rule
   });
 });
