@@ -303,17 +303,19 @@ export class OrchaAlarms extends Construct {
       // Minimum per minute, 5 of 5: a rolling replacement takes one host out for a moment; five
       // minutes below the group's minimum means an instance is failing. Missing data is not
       // breaching: no data at all is alb-unhealthy's business (critical).
-      this.degraded = new cloudwatch.Alarm(this, 'AlbDegraded', {
+      this.degraded = notifyingAlarm(this, 'AlbDegraded', {
         alarmName: props.alarmName('alb-degraded'),
-        alarmDescription: `[operational] Fewer than ${minHealthy} healthy targets behind the ALB for 5 minutes: the application runs without its redundancy.`,
-        metric: definitions['alb-unhealthy'].metric,
-        threshold: minHealthy,
-        comparisonOperator: BELOW,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 5,
-        treatMissingData: NOT_BREACHING,
+        topic: props.topic,
+        definition: {
+          severity: 'operational',
+          summary: `Fewer than ${minHealthy} healthy targets behind the ALB for 5 minutes: the application runs without its redundancy.`,
+          metric: definitions['alb-unhealthy'].metric,
+          threshold: minHealthy,
+          comparisonOperator: BELOW,
+          evaluationPeriods: 5,
+          treatMissingData: NOT_BREACHING,
+        },
       });
-      this.degraded.addAlarmAction(action);
     }
 
     const asg = props.autoScalingGroup;
