@@ -1,8 +1,9 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { managedLogGroup } from './log-group';
 
 /** `count`: rules only count matches (a first weeks' trial); `block`: they block. */
 export type WafMode = 'count' | 'block';
@@ -12,8 +13,8 @@ export interface LoadBalancerWebAclProps {
   readonly webAclName: string;
   /** Name of its log group; must start with `aws-waf-logs-` (WAF refuses other names). */
   readonly logGroupName: string;
-  /** Retention of the log group. */
-  readonly logRetention: logs.RetentionDays;
+  /** Retention of the log group in days (the environment's `monitoring.logRetentionDays`). */
+  readonly logRetentionDays: number;
   /** The load balancer the web ACL protects. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** Whether the rules count or block. */
@@ -94,9 +95,9 @@ export class LoadBalancerWebAcl extends Construct {
 
     // WAF delivers to the log group through CloudWatch Logs' resource policy, which it adds
     // itself (the deploying role may); the group is the environment's, with its retention.
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
+    this.logGroup = managedLogGroup(this, 'Logs', {
       logGroupName: props.logGroupName,
-      retention: props.logRetention,
+      retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const logGroupArn = Stack.of(this).formatArn({

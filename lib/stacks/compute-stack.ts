@@ -117,7 +117,7 @@ export class ComputeStack extends Stack {
       this.webAcl = new LoadBalancerWebAcl(this, 'Waf', {
         webAclName: naming.webAcl,
         logGroupName: naming.wafLogGroup,
-        logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+        logRetentionDays: config.monitoring.logRetentionDays,
         loadBalancer: this.loadBalancer,
         mode: compute.waf.mode,
         rateLimitPerFiveMinutes: compute.waf.rateLimitPerFiveMinutes,

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { resourcesOf } from '../helpers';
-import { buildVariant } from '../helpers/variants';
+import { buildVariant } from '../helpers/app';
 
 const on = Template.fromStack(buildVariant('prod').foundation);
 const off = Template.fromStack(

@@ -1,11 +1,11 @@
 /**
  * Option `compute.waf`: a regional web ACL on the ALB with the three AWS managed rule groups
  * and a rate limit per IP, logged to `aws-waf-logs-…` with the environment's retention; `count`
- * mode counts, `block` mode blocks. (Off: test/stacks/options-matrix.test.ts.)
+ * mode counts, `block` mode blocks. (Off: test/stages/orcha-stage.options.test.ts.)
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { resourcesOf } from '../helpers';
-import { buildVariant, type Variant } from '../helpers/variants';
+import { buildVariant, type Variant } from '../helpers/app';
 
 const waf =
   (mode: 'count' | 'block'): Variant =>

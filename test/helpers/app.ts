@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, type BuiltApp } from '../../lib/app';
+import { environments as committedEnvironments } from '../../lib/config/environments';
 import type { EnvironmentInput } from '../../lib/config/schema';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
 import { ref } from './template';
@@ -37,6 +38,19 @@ export function buildStagesFrom<N extends string>(
   return Object.fromEntries(
     names.map((name) => [name, buildApp(app, { envName: name, environments }).stages[name]!]),
   ) as Record<N, OrchaStage>;
+}
+
+/** A change to an environment's input, e.g. turning an option on. */
+export type Variant = (input: EnvironmentInput) => EnvironmentInput;
+
+/**
+ * One committed environment with a variant applied, next to the other committed environments
+ * (the rules across environments still apply), built by {@link buildStagesFrom} in an App of its own.
+ */
+export function buildVariant(name: string, variant: Variant = (input) => input): OrchaStage {
+  const base = committedEnvironments[name];
+  if (!base) throw new Error(`no environment ${name}`);
+  return buildStagesFrom({ ...committedEnvironments, [name]: variant(structuredClone(base)) }, name)[name];
 }
 
 let whole: (BuiltApp & { app: App }) | undefined;

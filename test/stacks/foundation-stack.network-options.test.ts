@@ -2,11 +2,11 @@
  * Options `network.natGateway` and `network.interfaceEndpoints`, and their combinations: NAT
  * gateway + interface endpoints (prod), HA + one NAT gateway per AZ (staging). Off (the
  * original design) is the default configuration: test/stacks/foundation-stack.test.ts, and
- * test/stacks/options-matrix.test.ts for every option at once.
+ * test/stages/orcha-stage.options.test.ts for every option at once.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { resourcesOf } from '../helpers';
-import { buildVariant } from '../helpers/variants';
+import { buildVariant } from '../helpers/app';
 
 const prodStage = buildVariant('prod', (i) => ({
   ...i,

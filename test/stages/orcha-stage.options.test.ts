@@ -11,7 +11,7 @@ import type { Stage } from 'aws-cdk-lib';
 import { listAcknowledgements, nagFindings } from '../../lib/nag';
 import { EvaluationRecorder, PACKS } from '../../lib/nag/plugin';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
-import { buildVariant, type Variant } from '../helpers/variants';
+import { buildVariant, type Variant } from '../helpers/app';
 
 const allOff: Variant = (i) => ({
   ...i,

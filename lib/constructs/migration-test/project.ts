@@ -298,15 +298,6 @@ export class MigrationTestProject {
       "CDK's default CodeBuild grant for report groups named after this project (<project>-*); the JUnit " +
         'report goes to the explicit report group of this construct.',
     );
-    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
-      iam5(
-        role,
-        `Action::${action}`,
-        'Reading the runner bundle from the CDK assets bucket (and, when the app pipeline runs the test, its ' +
-          'source artifact from the pipeline artifacts bucket): the CDK grants those reads with these action ' +
-          'groups, on those buckets only.',
-      );
-    }
     iam5(
       role,
       `Resource::${arn(artifactsBucket.bucketArn)}/*`,
