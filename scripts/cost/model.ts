@@ -57,7 +57,6 @@ export const assumptionsSchema = z.strictObject({
   migrationTestDbHoursPerRun: z.number().nonnegative(),
   wafManagedRuleGroups: z.number().int().nonnegative(),
   wafRateRules: z.number().int().nonnegative(),
-  interfaceEndpointServices: z.array(z.string()).min(1),
 });
 export type Assumptions = z.infer<typeof assumptionsSchema>;
 

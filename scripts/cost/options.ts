@@ -4,6 +4,7 @@
  * environment's estimate (its resources are in the templates) and is listed as "on".
  */
 import type { EnvironmentConfig } from '../../lib/config/schema';
+import { INTERFACE_ENDPOINT_SERVICES } from '../../lib/constructs/interface-endpoints';
 import { round2, type Assumptions, type Prices } from './model';
 
 export interface OptionDelta {
@@ -47,7 +48,8 @@ export function optionDeltas(
     prices.ec2DefaultRootVolumeGb * prices.ebsGp3PerGbMonth +
     ipv4;
   const db = prices.rdsPostgresPerHour[config.database.instanceClass] ?? Number.NaN;
-  const endpoints = assumptions.interfaceEndpointServices.length;
+  // The endpoints lib/constructs/interface-endpoints.ts builds (the original priced 7; SQS and STS are added).
+  const endpoints = INTERFACE_ENDPOINT_SERVICES.length;
   const azs = config.availabilityZones.length;
   const wafRules = assumptions.wafManagedRuleGroups + assumptions.wafRateRules;
   const wafRequests =

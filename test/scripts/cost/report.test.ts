@@ -97,7 +97,6 @@ test.each([
   ['S3 gateway endpoint', 0, 0],
   ['ECR retention 10', 1, 1],
   ['WAF', 15, 5],
-  ['VPC interface endpoints', 122, 5],
   ['High availability (2 instances)', 30, 5],
   ['NAT gateway', 38, 8],
   ['RDS Multi-AZ', 60, 5],
@@ -106,6 +105,13 @@ test.each([
   expect(option.originalUsd).toBe(original);
   const delta = option.on ? 0 : option.deltaUsd;
   if (!option.on) expect(Math.abs(delta - original)).toBeLessThanOrEqual(tolerance);
+});
+
+test('VPC interface endpoints: the original priced 7 endpoints, 9 are built (SQS, STS); per endpoint within $0.50', () => {
+  const option = env('prod').options.find((o) => o.option === 'VPC interface endpoints')!;
+  expect(option.originalUsd).toBe(122);
+  expect(option.basis).toMatch(/^9 endpoints × 2 AZs/);
+  expect(Math.abs(option.deltaUsd / 9 - 122 / 7)).toBeLessThan(0.5);
 });
 
 test('an option that is on is part of the estimate, not a delta', () => {
