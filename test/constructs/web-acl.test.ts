@@ -53,21 +53,13 @@ test('regional web ACL v1-orcha-web-acl: allow by default, the managed rule grou
   }
 });
 
-test('block mode blocks, count mode only counts', () => {
-  const blockRules = webAcl(block)[1].Rules as Rule[];
-  expect(blockRules.slice(0, 3).map((r) => r.OverrideAction)).toEqual([
-    { None: {} },
-    { None: {} },
-    { None: {} },
-  ]);
-  expect(blockRules[3]!.Action).toEqual({ Block: {} });
-  const countRules = webAcl(count)[1].Rules as Rule[];
-  expect(countRules.slice(0, 3).map((r) => r.OverrideAction)).toEqual([
-    { Count: {} },
-    { Count: {} },
-    { Count: {} },
-  ]);
-  expect(countRules[3]!.Action).toEqual({ Count: {} });
+test.each([
+  ['block mode blocks', block, { None: {} }, { Block: {} }],
+  ['count mode only counts', count, { Count: {} }, { Count: {} }],
+])('%s', (_, template, override, action) => {
+  const rules = webAcl(template)[1].Rules as Rule[];
+  expect(rules.slice(0, 3).map((r) => r.OverrideAction)).toEqual([override, override, override]);
+  expect(rules[3]!.Action).toEqual(action);
 });
 
 test('associated with the application load balancer', () => {

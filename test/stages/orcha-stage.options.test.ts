@@ -13,30 +13,28 @@ import { EvaluationRecorder, PACKS } from '../../lib/nag/plugin';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
 import { buildVariant, type Variant } from '../helpers/app';
 
-const allOff: Variant = (i) => ({
-  ...i,
-  network: { ...i.network, s3GatewayEndpoint: false, interfaceEndpoints: false, natGateway: 'none' },
-  ecr: { ...i.ecr, maxImageCount: 5 },
-  compute: {
-    ...i.compute,
-    minCapacity: 1,
-    maxCapacity: 2,
-    waf: { enabled: false, mode: 'count', rateLimitPerFiveMinutes: 2000 },
-  },
-  database: { ...i.database, multiAz: false },
-});
-const allOn: Variant = (i) => ({
-  ...i,
-  network: { ...i.network, s3GatewayEndpoint: true, interfaceEndpoints: true, natGateway: 'perAz' },
-  ecr: { ...i.ecr, maxImageCount: 10 },
-  compute: {
-    ...i.compute,
-    minCapacity: 2,
-    maxCapacity: 3,
-    waf: { enabled: true, mode: 'block', rateLimitPerFiveMinutes: 2000 },
-  },
-  database: { ...i.database, multiAz: true },
-});
+/** Every option of the original's roadmap on, or every one off (the original design). */
+const everyOption =
+  (on: boolean): Variant =>
+  (i) => ({
+    ...i,
+    network: {
+      ...i.network,
+      s3GatewayEndpoint: on,
+      interfaceEndpoints: on,
+      natGateway: on ? 'perAz' : 'none',
+    },
+    ecr: { ...i.ecr, maxImageCount: on ? 10 : 5 },
+    compute: {
+      ...i.compute,
+      minCapacity: on ? 2 : 1,
+      maxCapacity: on ? 3 : 2,
+      waf: { enabled: on, mode: on ? 'block' : 'count', rateLimitPerFiveMinutes: 2000 },
+    },
+    database: { ...i.database, multiAz: on },
+  });
+const allOff = everyOption(false);
+const allOn = everyOption(true);
 
 const CONFIGURATIONS = { 'all off': allOff, 'prod as committed': (i) => i, 'all on': allOn } satisfies Record<
   string,
