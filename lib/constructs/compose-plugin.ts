@@ -1,5 +1,6 @@
 import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
@@ -30,6 +31,8 @@ export interface ComposePluginProps {
   readonly bucketName: string;
   /** Retention of the mirror function's log group. */
   readonly logRetentionDays: number;
+  /** Key of the log group (the environment's or the pipeline stack's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
   /** @default COMPOSE_PLUGIN */
   readonly release?: { readonly version: string; readonly url: string; readonly sha256: string };
 }
@@ -70,6 +73,7 @@ export class ComposePlugin extends Construct {
     const logGroup = managedLogGroup(this, 'Logs', {
       retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

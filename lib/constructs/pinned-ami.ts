@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
@@ -17,6 +18,8 @@ export interface PinnedAmiProps {
   readonly imageName: string;
   /** Retention of the lookup function's log group. */
   readonly logRetentionDays: number;
+  /** Key of the log group (the environment's or the pipeline stack's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -61,6 +64,7 @@ export class PinnedAmi extends Construct {
       logGroup: managedLogGroup(this, 'Logs', {
         retentionDays: props.logRetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
+        encryptionKey: props.logEncryptionKey,
       }),
     });
     this.imageId = lookup.getResponseField('Images.0.ImageId');

@@ -75,6 +75,8 @@ export interface RotationRestartProps {
   readonly alarmName: (key: string) => string;
   /** Retention of the function's log group, in days (the environment's `monitoring.logRetentionDays`). */
   readonly logRetentionDays: number;
+  /** Key of the log group (the environment's or the pipeline stack's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -103,6 +105,7 @@ export class RotationRestart extends Construct {
       logGroupName: `/aws/lambda/${props.functionName}`,
       retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
     // Its own role: its log group, the group's instance refreshes and the alerts topic.
     const role = new iam.Role(this, 'FunctionRole', {

@@ -1,5 +1,6 @@
 import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
@@ -38,6 +39,8 @@ export interface SessionManagerPreferencesProps {
   readonly idleSessionTimeoutMinutes?: number;
   /** Retention of the function's own log group, in days (the environment's `monitoring.logRetentionDays`). */
   readonly functionLogRetentionDays: number;
+  /** Key of the log group (the environment's or the pipeline stack's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -91,6 +94,7 @@ export class SessionManagerPreferences extends Construct {
       logGroupName: `/aws/lambda/${props.functionName}`,
       retentionDays: props.functionLogRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
     // Its own role: its log group and the one document, nothing else.
     const role = new iam.Role(this, 'FunctionRole', {

@@ -3,6 +3,7 @@ import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -22,6 +23,8 @@ export interface PipelineNotificationsProps {
   readonly subjectPrefix: string;
   /** Retention of the notifier function's logs. */
   readonly logRetentionDays: number;
+  /** Key of the log group (the environment's or the pipeline stack's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /** The execution states that reach people. */
@@ -49,6 +52,7 @@ export class PipelineNotifications extends Construct {
     const logGroup = managedLogGroup(this, 'NotifierLogs', {
       retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
     // Its own role: write to its own log group and publish to the topic, nothing else.
     const role = new iam.Role(this, 'NotifierRole', {

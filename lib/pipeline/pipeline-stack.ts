@@ -8,6 +8,7 @@ import { pipelineNames } from '../config/naming';
 import type { PipelineConfig } from '../config/schema';
 import { CDK_ASSETS_VERSION, CODEBUILD_NODEJS_RUNTIME, cdkCliVersion } from '../config/toolchain';
 import type { OrchaStage } from '../stages/orcha-stage';
+import { LogEncryptionKey } from '../constructs/log-group';
 import { acknowledgePipelineFindings } from './acknowledgements';
 import { narrowAssetPublishingRole } from './asset-role-narrowing';
 import { NPM_CACHE_PATHS } from './npm-cache';
@@ -59,11 +60,16 @@ export class PipelineStack extends Stack {
       actionName: 'GitHub',
     });
 
+    // The pipeline stack's own log groups (notifier, pull-request checks) under one key of its own.
+    const logEncryptionKey = new LogEncryptionKey(this, 'LogEncryptionKey', {
+      description: 'Orcha infrastructure pipeline: encrypts the CloudWatch log groups of the pipeline stack',
+    }).key;
     this.notifications = new PipelineNotifications(this, 'Notifications', {
       topicName: pipelineNames.notificationsTopic,
       email: config.notificationEmail,
       subjectPrefix: '[Orcha infra]',
       logRetentionDays: PIPELINE_LOG_RETENTION_DAYS,
+      logEncryptionKey,
     });
 
     this.crossAccount = props.stages.some((stage) => stage.config.account !== config.account);
@@ -165,6 +171,7 @@ export class PipelineStack extends Stack {
         applicationProjectName: pipelineNames.appPullRequestProject,
         logGroupName: pipelineNames.pullRequestLogGroup,
         logRetentionDays: PIPELINE_LOG_RETENTION_DAYS,
+        logEncryptionKey,
       });
     }
 

@@ -1,6 +1,7 @@
 import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUILD_SPEC as APP_BUILD_SPEC } from '../constructs/app-pipeline';
@@ -46,6 +47,8 @@ export interface PullRequestChecksProps {
   readonly logGroupName: string;
   /** Retention of the builds' logs, in days CloudWatch Logs accepts. */
   readonly logRetentionDays: number;
+  /** Key of the log group (the environment's or the pipeline stack's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /** The pull-request events that run a check: opened, new commits pushed, reopened. */
@@ -88,6 +91,7 @@ export class PullRequestChecks extends Construct {
       logGroupName: props.logGroupName,
       retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
 
     const qualifier = DefaultStackSynthesizer.DEFAULT_QUALIFIER;

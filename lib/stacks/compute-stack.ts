@@ -11,6 +11,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { accountNames, type Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
@@ -25,6 +26,8 @@ import { SubnetGroups, type QueuePair, type TenantQueues } from './foundation-st
 export interface ComputeStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly naming: Naming;
+  /** The environment's key for its log groups (`FoundationStack.logEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
   readonly vpc: ec2.IVpc;
   readonly albSecurityGroup: ec2.ISecurityGroup;
   readonly ec2SecurityGroup: ec2.ISecurityGroup;
@@ -193,6 +196,7 @@ export class ComputeStack extends Stack {
     const composePlugin = new ComposePlugin(this, 'ComposePlugin', {
       bucketName: naming.pipelineArtifactsBucket(config.account),
       logRetentionDays: config.monitoring.logRetentionDays,
+      logEncryptionKey: props.logEncryptionKey,
     });
 
     const boot = new AppInstanceBoot(this, 'Boot', {
@@ -285,6 +289,7 @@ export class ComputeStack extends Stack {
         logGroupName: accountNames.ssmSessionsLogGroup,
         functionName: accountNames.sessionPreferencesFunction,
         functionLogRetentionDays: config.monitoring.logRetentionDays,
+        logEncryptionKey: props.logEncryptionKey,
       });
     }
 

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
@@ -12,6 +13,8 @@ import { managedLogGroup } from '../constructs/log-group';
 export interface DataStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly naming: Naming;
+  /** The environment's key for its log groups (`FoundationStack.logEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
   /** The VPC whose private subnets hold the database. */
   readonly vpc: ec2.IVpc;
   /** `v1-orcha-rds-sg`: 5432 from the application and CodeBuild. */
@@ -68,6 +71,7 @@ export class DataStack extends Stack {
         logGroupName: `/aws/rds/instance/${naming.dbInstance}/${kind}`,
         retentionDays: config.monitoring.logRetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
+        encryptionKey: props.logEncryptionKey,
       }),
     );
 
@@ -154,6 +158,7 @@ export class DataStack extends Stack {
       logGroupName: `/aws/lambda/${naming.rotationFunction}`,
       retentionDays: config.monitoring.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
     return this.credentials.addRotationSchedule('Rotation', {
       hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({

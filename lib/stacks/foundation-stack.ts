@@ -9,6 +9,7 @@ import {
 } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -22,7 +23,7 @@ import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { PinnedAmi } from '../constructs/pinned-ami';
 import { applyS3EndpointPolicy } from '../constructs/s3-endpoint-policy';
 import { acknowledge } from '../nag';
-import { managedLogGroup } from '../constructs/log-group';
+import { LogEncryptionKey, managedLogGroup } from '../constructs/log-group';
 
 export interface FoundationStackProps extends StackProps {
   /** The validated environment. */
@@ -103,11 +104,16 @@ export class FoundationStack extends Stack {
    * account; created only by the environment that owns the account-wide singletons.
    */
   public readonly ssmSessionsLogGroup?: logs.LogGroup;
+  /** The environment's key for every log group of its stacks (see {@link LogEncryptionKey}). */
+  public readonly logEncryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
     const { config, naming } = props;
     const retentionDays = config.monitoring.logRetentionDays;
+    const logEncryptionKey = (this.logEncryptionKey = new LogEncryptionKey(this, 'LogEncryptionKey', {
+      description: `Orcha ${config.name}: encrypts the CloudWatch log groups of the environment`,
+    }).key);
 
     // --- Network
     // Subnets with egress (NAT instance or NAT gateways), for the migration test's builds and for
@@ -129,6 +135,7 @@ export class FoundationStack extends Stack {
     this.ami = new PinnedAmi(this, 'Ami', {
       imageName: config.compute.amiName,
       logRetentionDays: retentionDays,
+      logEncryptionKey,
     });
     const natBoot = buildSubnets && natGateways === 0 ? new NatInstanceBoot(this) : undefined;
     if (natBoot) {
@@ -178,6 +185,7 @@ export class FoundationStack extends Stack {
               logGroupName: naming.vpcFlowLogGroup,
               retentionDays,
               removalPolicy: RemovalPolicy.DESTROY,
+              encryptionKey: logEncryptionKey,
             }),
           ),
           trafficType: ec2.FlowLogTrafficType.REJECT,
@@ -454,7 +462,12 @@ export class FoundationStack extends Stack {
 
     // --- Log groups (here, so that the instances, builds and sessions of later stacks find them)
     const logGroup = (id: string, logGroupName: string) =>
-      managedLogGroup(this, id, { logGroupName, retentionDays, removalPolicy: RemovalPolicy.RETAIN });
+      managedLogGroup(this, id, {
+        logGroupName,
+        retentionDays,
+        removalPolicy: RemovalPolicy.RETAIN,
+        encryptionKey: logEncryptionKey,
+      });
     this.applicationLogGroup = logGroup('ApplicationLogGroup', naming.applicationLogGroup);
     this.userDataLogGroup = logGroup('UserDataLogGroup', naming.userDataLogGroup);
     this.codeBuildLogGroup = logGroup('CodeBuildLogGroup', naming.codeBuildLogGroup);

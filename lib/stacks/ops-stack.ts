@@ -28,6 +28,8 @@ import type { QueuePair, TenantQueues } from './foundation-stack';
 export interface OpsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly naming: Naming;
+  /** The environment's key for its log groups (`FoundationStack.logEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
   readonly repository: ecr.IRepository;
   readonly ingest: QueuePair;
   readonly emailAcquire: QueuePair;
@@ -127,6 +129,7 @@ export class OpsStack extends Stack {
         topicKey: this.alertsKey,
         alarmName: (key) => naming.alarm(key),
         logRetentionDays: config.monitoring.logRetentionDays,
+        logEncryptionKey: props.logEncryptionKey,
       });
     }
 
@@ -149,6 +152,7 @@ export class OpsStack extends Stack {
         subnetGroup: props.databaseSubnetGroup,
         repository: props.repository,
         logGroup: props.codeBuildLogGroup,
+        logEncryptionKey: props.logEncryptionKey,
         pipelineAccount: props.pipelineAccount,
         // Reports go to the environment's pipeline artifact bucket (by its fixed name), under their own prefix.
         artifactsBucket: new ArtifactBucket(this, 'MigrationReportsBucket', {

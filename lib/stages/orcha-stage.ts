@@ -40,11 +40,13 @@ export class OrchaStage extends Stage {
       description: `Orcha ${config.name}: VPC, security groups, S3, SQS, ECR, Route53 zone`,
     });
     const f = this.foundation;
+    const logEncryptionKey = f.logEncryptionKey;
 
     this.data = new DataStack(this, 'Data', {
       ...common,
       stackName: naming.stackName('Data'),
       description: `Orcha ${config.name}: RDS PostgreSQL and its credentials`,
+      logEncryptionKey,
       vpc: f.vpc,
       databaseSecurityGroup: f.rdsSecurityGroup,
       rotationSecurityGroup: f.rotationSecurityGroup,
@@ -54,6 +56,7 @@ export class OrchaStage extends Stage {
       ...common,
       stackName: naming.stackName('Compute'),
       description: `Orcha ${config.name}: ALB, Auto Scaling group, certificate, DNS, IAM`,
+      logEncryptionKey,
       vpc: f.vpc,
       albSecurityGroup: f.albSecurityGroup,
       ec2SecurityGroup: f.ec2SecurityGroup,
@@ -77,6 +80,7 @@ export class OrchaStage extends Stage {
       ...common,
       stackName: naming.stackName('Ops'),
       description: `Orcha ${config.name}: alarms, alerts, application pipeline, budget`,
+      logEncryptionKey,
       repository: f.repository,
       ingest: f.ingest,
       emailAcquire: f.emailAcquire,

@@ -4,6 +4,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { AMAZON_IMAGE_OWNER, PinnedAmi } from '../../lib/constructs/pinned-ami';
 
 const NAME = 'al2023-ami-2023.6.20241111.0-kernel-6.1-arm64';
@@ -12,7 +13,11 @@ let ami: PinnedAmi;
 
 beforeAll(() => {
   const stack = new Stack(new App(), 'S', { env: { account: '700558745280', region: 'eu-central-1' } });
-  ami = new PinnedAmi(stack, 'Ami', { imageName: NAME, logRetentionDays: 30 });
+  ami = new PinnedAmi(stack, 'Ami', {
+    imageName: NAME,
+    logRetentionDays: 30,
+    logEncryptionKey: new kms.Key(stack, 'LogKey'),
+  });
   template = Template.fromStack(stack);
 });
 

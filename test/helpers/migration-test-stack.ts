@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { loadEnvironment } from '../../lib/config/load';
 import { Naming } from '../../lib/config/naming';
 import { ArtifactBucket } from '../../lib/constructs/artifact-bucket';
@@ -68,6 +69,7 @@ export function migrationTestStack() {
     subnetGroup,
     repository,
     logGroup,
+    logEncryptionKey: new kms.Key(stack, 'LogKey'),
     artifactsBucket: new ArtifactBucket(stack, 'Artifacts', {
       bucketName: naming.pipelineArtifactsBucket('700558745280'),
     }),

@@ -43,6 +43,8 @@ export interface MigrationTestProps {
   readonly repository: ecr.IRepository;
   /** Log group of the build (`/v1-orcha/codebuild`). */
   readonly logGroup: logs.ILogGroup;
+  /** Key of the janitor's log group (the environment's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
   /**
    * Account of the infrastructure pipeline; when it differs from the environment's, a trigger
    * role lets that pipeline's step run the project.
@@ -108,6 +110,7 @@ export class MigrationTest extends Construct {
       instancePrefix: naming.migrationTestInstancePrefix,
       sourceInstanceId: naming.dbInstance,
       logRetentionDays: config.monitoring.logRetentionDays,
+      logEncryptionKey: props.logEncryptionKey,
     });
     this.janitor = janitor.function;
     this.schedule = janitor.schedule;

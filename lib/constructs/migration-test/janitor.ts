@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
@@ -25,6 +26,8 @@ export interface MigrationJanitorProps {
   readonly sourceInstanceId: string;
   /** Retention of its log group in days (`monitoring.logRetentionDays`). */
   readonly logRetentionDays: number;
+  /** Key of the log group (the environment's or the pipeline stack's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -46,6 +49,7 @@ export class MigrationJanitor {
       logGroupName: `/aws/lambda/${props.functionName}`,
       retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
     // Its own role: its own log group and the RDS statements below, nothing else.
     this.role = new iam.Role(scope, 'JanitorRole', {
