@@ -420,9 +420,11 @@ describe('infrastructure pipeline', () => {
     }
   });
 
-  test('single account: no KMS keys for the artifacts', () => {
+  test('single account: no KMS key for the artifacts, one for the log groups', () => {
     expect(pipelineStack.crossAccount).toBe(false);
-    template.resourceCountIs('AWS::KMS::Key', 0);
+    const keys = Object.keys(template.findResources('AWS::KMS::Key'));
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/^LogEncryptionKey/);
   });
 
   test('the pipeline stack references no resource of the stages it deploys', () => {

@@ -124,6 +124,21 @@ describe('fixed, not acknowledged', () => {
     expect(text).not.toContain('kms:GenerateDataKey*');
   });
 
+  test.each(ENVIRONMENTS)("%s: every log group is encrypted with the environment's one log key", (env) => {
+    const stage = built.stages[env];
+    const keyRef = stage.foundation.resolve(stage.foundation.logEncryptionKey.keyArn) as unknown;
+    const keyIds = STACKS.flatMap((name) =>
+      Object.values(Template.fromStack(stackOf(env, name)).findResources('AWS::Logs::LogGroup')).map(
+        (r) => (r as { Properties: { KmsKeyId?: unknown } }).Properties.KmsKeyId,
+      ),
+    );
+    expect(keyIds.length).toBeGreaterThan(4);
+    // In Foundation a reference to the key, elsewhere a cross-stack reference to its ARN.
+    expect(keyIds.every((id) => id !== undefined)).toBe(true);
+    expect(keyIds).toContainEqual(keyRef);
+    expect(Template.fromStack(stackOf(env, 'foundation')).findResources('AWS::KMS::Key')).not.toEqual({});
+  });
+
   test.each(ENVIRONMENTS)('%s Compute: no S3 action wildcard on the service role', (env) => {
     expect(policyText(stackOf(env, 'compute'))).not.toMatch(/"s3:[A-Za-z]*\*"/);
   });
