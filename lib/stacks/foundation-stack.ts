@@ -43,6 +43,9 @@ export interface TenantQueues extends QueuePair {
   readonly tenant: TenantConfig;
 }
 
+/** Days a deleted or overwritten access-log object stays recoverable. */
+export const ACCESS_LOGS_NONCURRENT_DAYS = 30;
+
 /** Subnet group names of the VPC. */
 export const SubnetGroups = {
   /** The ALB, and the EC2 instances unless `network.natGateway` moves them into `app`. */
@@ -345,7 +348,18 @@ export class FoundationStack extends Stack {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+      // Access logs are audit records (NIST 800-53 AU-9): versioned, so that an overwrite or a
+      // deletion leaves the previous object recoverable for 30 days. Log objects are written once
+      // and never overwritten, so the only extra storage is the 30 days after the lifecycle
+      // expiry (about 8% of the bucket's few cents a month).
+      versioned: true,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(365),
+          noncurrentVersionExpiration: Duration.days(ACCESS_LOGS_NONCURRENT_DAYS),
+        },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.documentsBucket = new s3.Bucket(this, 'DocumentsBucket', {

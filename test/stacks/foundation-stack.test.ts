@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ACCESS_LOGS_NONCURRENT_DAYS } from '../../lib/stacks/foundation-stack';
 import { buildStages, logicalId, resourcesOf, subnetsOf } from '../helpers';
 import { evaluate, roleStatements } from '../helpers/iam-evaluation';
 
@@ -197,6 +198,19 @@ describe('FoundationStack (prod)', () => {
     expect(rules).toContainEqual(
       expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
     );
+  });
+
+  test('access-logs bucket: versioned (audit records), deleted or overwritten logs recoverable for 30 days', () => {
+    const [, bucket] = resourcesOf(prod, 'AWS::S3::Bucket').find(
+      ([, p]) => p.BucketName === 'v1-orcha-access-logs-700558745280',
+    )!;
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect((bucket.LifecycleConfiguration as { Rules: unknown[] }).Rules).toEqual([
+      expect.objectContaining({
+        ExpirationInDays: 365,
+        NoncurrentVersionExpiration: { NoncurrentDays: ACCESS_LOGS_NONCURRENT_DAYS },
+      }),
+    ]);
   });
 
   test('pipeline artifacts bucket: named, private, encrypted, TLS-only', () => {
