@@ -1,5 +1,6 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -15,6 +16,8 @@ export interface LoadBalancerWebAclProps {
   readonly logGroupName: string;
   /** Retention of the log group in days (the environment's `monitoring.logRetentionDays`). */
   readonly logRetentionDays: number;
+  /** Key of the log group (the environment's `LogEncryptionKey`). */
+  readonly logEncryptionKey: kms.IKey;
   /** The load balancer the web ACL protects. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** Whether the rules count or block. */
@@ -99,6 +102,7 @@ export class LoadBalancerWebAcl extends Construct {
       logGroupName: props.logGroupName,
       retentionDays: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
     });
     const logGroupArn = Stack.of(this).formatArn({
       service: 'logs',

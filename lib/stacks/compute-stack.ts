@@ -121,6 +121,7 @@ export class ComputeStack extends Stack {
         webAclName: naming.webAcl,
         logGroupName: naming.wafLogGroup,
         logRetentionDays: config.monitoring.logRetentionDays,
+        logEncryptionKey: props.logEncryptionKey,
         loadBalancer: this.loadBalancer,
         mode: compute.waf.mode,
         rateLimitPerFiveMinutes: compute.waf.rateLimitPerFiveMinutes,
