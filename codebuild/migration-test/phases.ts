@@ -12,7 +12,7 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import { runnerTags } from '../../lib/config/migration-test-contract';
+import { REPORT_URL_FILE, runnerTags } from '../../lib/config/migration-test-contract';
 import { connectionEnv, type ConnectionInfo, type MigrationExecutor } from './command';
 import { compare, judge, type Comparison } from './diff';
 import type { DatabaseState } from './inspect';
@@ -465,6 +465,7 @@ export async function publishReport(
       [REPORT_MARKDOWN]: markdown,
       [REPORT_JUNIT]: redactor.redact(renderJUnit(report, markdown)),
       [REPORT_SUMMARY]: `${redactor.redact(summaryLine(report))}\n`,
+      ...(settings.reportUrl ? { [REPORT_URL_FILE]: `${settings.reportUrl}\n` } : {}),
     });
     ctx.say(`Report written to ${join(settings.reportDir, REPORT_MARKDOWN)}`);
   } catch (error) {

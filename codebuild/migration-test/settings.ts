@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { RUNNER_ENV } from '../../lib/config/migration-test-contract';
+import { RUNNER_ENV, buildReportsUrl } from '../../lib/config/migration-test-contract';
 import { parseAllowList } from './allow-list';
 import { temporaryInstanceId } from './identifier';
 
@@ -13,6 +13,7 @@ import { temporaryInstanceId } from './identifier';
  * | `SOURCE_DB_INSTANCE_ID` | yes | instance whose newest snapshot is restored (`v1-orcha-db`) |
  * | `TEMP_INSTANCE_PREFIX` | yes | prefix of the temporary instance (`v1-orcha-migtest-`); the janitor deletes by it |
  * | `CODEBUILD_BUILD_ID` | no | build id (set by CodeBuild); default `local-<epoch ms>`; sanitised into the instance id |
+ * | `CODEBUILD_BUILD_ARN` | no | build ARN (set by CodeBuild): the console link of this build's reports goes to `report-url.txt` |
  * | `DB_SUBNET_GROUP_NAME` | yes | DB subnet group of the temporary instance (the source's, private subnets) |
  * | `DB_SECURITY_GROUP_IDS` | yes | comma-separated VPC security group ids of the temporary instance (`v1-orcha-rds-sg`) |
  * | `TEMP_INSTANCE_CLASS` | yes | class of the temporary instance; one that supports the snapshot's engine version (the source's class does) |
@@ -61,6 +62,7 @@ const envSchema = z.object({
     .string()
     .regex(RDS_ID_PREFIX, 'must be a lower-case RDS identifier prefix such as v1-orcha-migtest-'),
   CODEBUILD_BUILD_ID: z.string().min(1).optional(),
+  CODEBUILD_BUILD_ARN: z.string().min(1).optional(),
   [RUNNER_ENV.subnetGroupName]: z.string().min(1, 'must name the DB subnet group'),
   [RUNNER_ENV.securityGroupIds]: z
     .string()
@@ -116,6 +118,8 @@ export interface Settings {
   readonly buildId: string;
   /** `<prefix><sanitised build id>`, a valid RDS identifier of at most 63 characters. */
   readonly tempInstanceId: string;
+  /** Console page of this build's reports (inside CodeBuild only). */
+  readonly reportUrl?: string;
   readonly subnetGroupName: string;
   readonly securityGroupIds: readonly string[];
   readonly instanceClass: string;
@@ -201,11 +205,13 @@ export function loadSettings(
   }
 
   const buildId = e.CODEBUILD_BUILD_ID ?? `local-${now()}`;
+  const reportUrl = e.CODEBUILD_BUILD_ARN ? buildReportsUrl(e.CODEBUILD_BUILD_ARN) : undefined;
   return {
     sourceInstanceId: e.SOURCE_DB_INSTANCE_ID,
     instancePrefix: e.TEMP_INSTANCE_PREFIX,
     buildId,
     tempInstanceId: temporaryInstanceId(e.TEMP_INSTANCE_PREFIX, buildId),
+    ...(reportUrl ? { reportUrl } : {}),
     subnetGroupName: e.DB_SUBNET_GROUP_NAME,
     securityGroupIds: e.DB_SECURITY_GROUP_IDS,
     instanceClass: e.TEMP_INSTANCE_CLASS,

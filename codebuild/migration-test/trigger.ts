@@ -19,6 +19,7 @@
  * | `TRIGGER_TIMEOUT_MINUTES` | no | how long to wait for the build; default 150 |
  * | `ALLOW_MISSING_ROLE` | no | `true`: a role that cannot be assumed (not deployed yet) means "first deploy", exit 0 |
  * | `MIGRATION_BUILD_ID` | with `--wait` | the build `--start` started, or `none` |
+ * | `MIGRATION_RESULT_DIR` | no | with `--wait`: directory receiving `summary.txt` and `report-url.txt` (one line each) for the step to export |
  *
  * Exit status: 0 passed or nothing to test yet (no project: first deploy); 1 the
  * migrations failed or lost data; 2 the test could not run (or its outcome is unknown).
@@ -30,8 +31,16 @@ import {
   type Build,
   type EnvironmentVariable,
 } from '@aws-sdk/client-codebuild';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { z } from 'zod';
+import {
+  RUNNER_EXPORTS,
+  TRIGGER_RESULT_FILES,
+  TRIGGER_RESULT_LIMITS as RESULT_LIMITS,
+  buildReportsUrl,
+} from '../../lib/config/migration-test-contract';
 
 export const TRIGGER_EXIT = { PASS: 0, FAIL: 1, ERROR: 2 } as const;
 
@@ -102,11 +111,32 @@ export async function startBuild(deps: TriggerDependencies): Promise<StartResult
   return { kind: 'started', id, build: build! };
 }
 
+/** What a finished (or abandoned) migration-test build says, for the approval. */
+export interface Verdict {
+  /** Exit status ({@link TRIGGER_EXIT}). */
+  readonly code: number;
+  /** The runner's one-line summary, when the build exported one. */
+  readonly summary?: string;
+  /** Console page of the build's reports (the migration report). */
+  readonly reportUrl?: string;
+}
+
+function reportUrlOf(build: Build | undefined): string | undefined {
+  const exportedUrl = build ? exported(build, RUNNER_EXPORTS.reportUrl) : undefined;
+  if (exportedUrl?.startsWith('https://')) return exportedUrl;
+  return build?.arn ? buildReportsUrl(build.arn) : undefined;
+}
+
 /**
  * Waits for the build `id` and returns the exit status of its verdict; `initial` is the build as
  * StartBuild returned it (else the first poll is immediate).
  */
 export async function waitForBuild(deps: TriggerDependencies, id: string, initial?: Build): Promise<number> {
+  return (await awaitVerdict(deps, id, initial)).code;
+}
+
+/** {@link waitForBuild}, with the summary and the report link. */
+export async function awaitVerdict(deps: TriggerDependencies, id: string, initial?: Build): Promise<Verdict> {
   const { codebuild, log } = deps;
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -140,21 +170,50 @@ export async function waitForBuild(deps: TriggerDependencies, id: string, initia
       log(
         `Gave up waiting for ${id} after ${Math.round(timeoutMs / 60_000)} min; the build keeps running and cleans up after itself.`,
       );
-      return TRIGGER_EXIT.ERROR;
+      const reportUrl = reportUrlOf(build);
+      return {
+        code: TRIGGER_EXIT.ERROR,
+        summary: 'unknown: gave up waiting for the build',
+        ...(reportUrl ? { reportUrl } : {}),
+      };
     }
     await sleep(poll);
     build = (await fetch()) ?? build;
   }
 
   const status = build.buildStatus ?? 'UNKNOWN';
-  const summary = exported(build, 'MIGRATION_SUMMARY');
-  const code = exported(build, 'MIGRATION_EXIT_CODE');
+  const summary = exported(build, RUNNER_EXPORTS.summary);
+  const code = exported(build, RUNNER_EXPORTS.exitCode);
+  const reportUrl = reportUrlOf(build);
   log(`Build ${id}: ${status}`);
   log(summary ? `Report: ${summary}` : 'Report: no summary exported (see the logs and the report group).');
+  if (reportUrl) log(`Report page: ${reportUrl}`);
   if (build.logs?.deepLink && !linkShown) log(`Logs: ${build.logs.deepLink}`);
-  if (status === 'SUCCEEDED') return TRIGGER_EXIT.PASS;
-  if (status === 'FAILED' && code === '1') return TRIGGER_EXIT.FAIL;
-  return TRIGGER_EXIT.ERROR;
+  const verdict = {
+    summary: summary ?? `no summary exported (build ${status})`,
+    ...(reportUrl ? { reportUrl } : {}),
+  };
+  if (status === 'SUCCEEDED') return { code: TRIGGER_EXIT.PASS, ...verdict };
+  if (status === 'FAILED' && code === '1') return { code: TRIGGER_EXIT.FAIL, ...verdict };
+  return { code: TRIGGER_EXIT.ERROR, ...verdict };
+}
+
+/**
+ * Writes the verdict's summary and report link, one line each, for the step to export (the
+ * approval and its e-mail quote them). Values are single lines of bounded length.
+ */
+export function writeResult(dir: string, verdict: Omit<Verdict, 'code'>): void {
+  const line = (text: string, max: number) => {
+    const one = text.replace(/\s+/g, ' ').trim();
+    return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+  };
+  mkdirSync(dir, { recursive: true });
+  const summary = line(verdict.summary ?? 'no summary', RESULT_LIMITS.summary);
+  writeFileSync(join(dir, TRIGGER_RESULT_FILES.summary), `${summary}\n`);
+  // A link is never cut: one that does not fit is not a link.
+  const url =
+    verdict.reportUrl && verdict.reportUrl.length <= RESULT_LIMITS.reportUrl ? verdict.reportUrl : 'none';
+  writeFileSync(join(dir, TRIGGER_RESULT_FILES.reportUrl), `${url}\n`);
 }
 
 /** Starts the build and waits for it; returns the exit status. */
@@ -187,6 +246,7 @@ const triggerEnv = z.object({
     .string()
     .regex(/^([A-Za-z0-9][A-Za-z0-9_-]*:[0-9a-f-]{36}|none)$/, 'must be a CodeBuild build id or none')
     .optional(),
+  MIGRATION_RESULT_DIR: z.string().min(1).optional(),
 });
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -237,11 +297,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       console.error('Invalid trigger settings: MIGRATION_BUILD_ID: required with --wait');
       return TRIGGER_EXIT.ERROR;
     }
+    const verdict: Verdict =
+      env.MIGRATION_BUILD_ID === NO_BUILD
+        ? { code: TRIGGER_EXIT.PASS, summary: 'not run: first deploy, nothing to test yet' }
+        : await awaitVerdict(deps, env.MIGRATION_BUILD_ID);
     if (env.MIGRATION_BUILD_ID === NO_BUILD) {
       console.log('No migration test was started (first deploy: nothing to test). Skipping.');
-      return TRIGGER_EXIT.PASS;
     }
-    return waitForBuild(deps, env.MIGRATION_BUILD_ID);
+    if (env.MIGRATION_RESULT_DIR) writeResult(env.MIGRATION_RESULT_DIR, verdict);
+    return verdict.code;
   }
   return runTrigger(deps);
 }

@@ -69,8 +69,55 @@ export const RUNNER_ENV = {
 export const VERDICT_MODES = ['block', 'report-only'] as const;
 export type VerdictMode = (typeof VERDICT_MODES)[number];
 
-/** Variables the build exports (the infrastructure pipeline's trigger reads them). */
-export const RUNNER_EXPORTS = { exitCode: 'MIGRATION_EXIT_CODE', summary: 'MIGRATION_SUMMARY' } as const;
+/**
+ * Variables the build exports: the infrastructure pipeline's trigger reads them, the app
+ * pipeline's approval quotes them (`#{MigrationTest.…}`), the pipeline notifier puts them into the
+ * approval e-mail.
+ */
+export const RUNNER_EXPORTS = {
+  exitCode: 'MIGRATION_EXIT_CODE',
+  summary: 'MIGRATION_SUMMARY',
+  reportUrl: 'MIGRATION_REPORT_URL',
+} as const;
+
+/** Where the runner writes the link {@link RUNNER_EXPORTS.reportUrl} is exported from (in its report directory). */
+export const REPORT_URL_FILE = 'report-url.txt';
+
+/**
+ * What the infrastructure pipeline's trigger (`--wait`, codebuild/migration-test/trigger.ts) writes
+ * into MIGRATION_RESULT_DIR and its pipeline step exports as {@link RUNNER_EXPORTS}' summary and
+ * report link (lib/pipeline/migration-test-step.ts).
+ */
+export const TRIGGER_RESULT_FILES = { summary: 'summary.txt', reportUrl: 'report-url.txt' } as const;
+/** Their longest values (the approval's comment that quotes them stays within CodePipeline's 1000 characters). */
+export const TRIGGER_RESULT_LIMITS = { summary: 150, reportUrl: 300 } as const;
+
+/** Console host per partition (the commercial one takes the region as a subdomain). */
+const CONSOLE_HOSTS: Readonly<Record<string, (region: string) => string>> = {
+  aws: (region) => `${region}.console.aws.amazon.com`,
+  'aws-cn': () => 'console.amazonaws.cn',
+  'aws-us-gov': () => 'console.amazonaws-us-gov.com',
+};
+
+/**
+ * The console page of a migration-test build's reports (the JUnit report, which carries the whole
+ * Markdown report), from the build's ARN (`CODEBUILD_BUILD_ARN` inside the build, `Build.arn` from
+ * BatchGetBuilds): `undefined` for anything that is not a CodeBuild build ARN. The page is in the
+ * environment's account: an approver signs in there to open it.
+ */
+export function buildReportsUrl(buildArn: string): string | undefined {
+  const match =
+    /^arn:(aws[a-z-]*):codebuild:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):build\/([A-Za-z0-9][A-Za-z0-9_-]*):([0-9a-f-]{36})$/.exec(
+      buildArn,
+    );
+  const host = match ? CONSOLE_HOSTS[match[1]] : undefined;
+  if (!match || !host) return undefined;
+  const [, , region, account, project, uuid] = match;
+  return (
+    `https://${host(region)}/codesuite/codebuild/${account}/projects/${project}` +
+    `/build/${encodeURIComponent(`${project}:${uuid}`)}/reports?region=${region}`
+  );
+}
 
 /** Environment variables of the janitor Lambda. */
 export const JANITOR_ENV = { instancePrefix: 'INSTANCE_PREFIX' } as const;

@@ -12,8 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { VerdictMode } from '../config/migration-test-contract';
-import { RUNNER_ENV } from '../config/migration-test-contract';
+import { RUNNER_ENV, RUNNER_EXPORTS, type VerdictMode } from '../config/migration-test-contract';
 import { acknowledge } from '../nag';
 import { ArtifactBucket } from './artifact-bucket';
 import { grantUseConnection } from './connection-access';
@@ -28,6 +27,8 @@ export const IMAGE_ENV_FILE = 'image.env';
 
 /** The build's exported variable naming the tag it pushed (`#{Build.IMAGE_TAG}`). */
 export const IMAGE_TAG_VARIABLE = 'IMAGE_TAG';
+/** Variables namespace of the MigrationTest action (its summary and report link). */
+export const MIGRATION_TEST_NAMESPACE = 'MigrationTest';
 
 /** Tags the deployed image (run by the Record stage in the bundle's directory). */
 export const TAG_DEPLOYED_SCRIPT = projectPath('codebuild', 'tag-deployed-image.sh');
@@ -319,6 +320,8 @@ export class AppPipeline extends Construct {
               [RUNNER_ENV.imageTag]: { value: `#{Build.${IMAGE_TAG_VARIABLE}}` },
               [RUNNER_ENV.verdict]: { value: props.migrationTest.verdict },
             },
+            // Its summary and report link, quoted by the approval.
+            variablesNamespace: MIGRATION_TEST_NAMESPACE,
           }),
         ],
       });
@@ -352,7 +355,15 @@ export class AppPipeline extends Construct {
             actionName: 'Approve',
             role: approvalRole.withoutPolicyUpdates(),
             notificationTopic: props.approvalTopic,
-            additionalInformation: `Deploy ${props.source.repository}@${source.variables.commitId} (${source.variables.commitMessage}) to ${props.deploymentGroupName}?`,
+            additionalInformation:
+              `Deploy ${props.source.repository}@${source.variables.commitId} (${source.variables.commitMessage}) to ${props.deploymentGroupName}?` +
+              (props.migrationTest
+                ? ` Migration test (${props.migrationTest.verdict}): #{${MIGRATION_TEST_NAMESPACE}.${RUNNER_EXPORTS.summary}}`
+                : ''),
+            // The migration report, one click from the approval (in this account's CodeBuild console).
+            ...(props.migrationTest
+              ? { externalEntityLink: `#{${MIGRATION_TEST_NAMESPACE}.${RUNNER_EXPORTS.reportUrl}}` }
+              : {}),
             timeout: Duration.days(3),
           }),
         ],

@@ -13,25 +13,31 @@ export interface DeployApprovalStepProps {
     /** Console link of this execution's change summary and compliance report. */
     readonly reviewUrl: string;
   };
+  /** The migration test's verdict (pipeline variables, see MigrationTestSteps), when the stage has one. */
+  readonly migrationTest?: {
+    /** One line: passed, failed (what was lost) or not run. */
+    readonly summary: string;
+    /** Console page of the migration report. */
+    readonly reportUrl: string;
+  };
 }
 
 /**
  * `<Stage>-Approve`, the one approval before a gated stage: says what is approved, quotes the
  * change summary's headline and the IAM check, and links (the approval's review link) to this
- * execution's change summary and compliance report; the migration report is the MigrationTest
- * action's (its link is in the approval e-mail). CodePipeline resolves the variables when the
+ * execution's change summary and compliance report; quotes the migration test's verdict and links
+ * its report (in the environment's account). CodePipeline resolves the variables when the
  * approval starts.
  */
 export class DeployApprovalStep extends ManualApprovalStep {
   constructor(props: DeployApprovalStepProps) {
     const { config } = props.stage;
-    const { review } = props;
+    const { review, migrationTest } = props;
     super(`${props.stage.stageName}-Approve`, {
       comment:
         `Deploy to ${config.name} (${config.account}, ${config.region}). Change: ${review.changeSummary} ` +
-        `Read the change summary and compliance report (review link)` +
-        (config.migrationTest.enabled ? ', the MigrationTest report' : '') +
-        `. IAM check: ${review.permissionsCheck}`,
+        `Read the change summary and compliance report (review link). IAM check: ${review.permissionsCheck}` +
+        (migrationTest ? ` Migration test: ${migrationTest.summary} Report: ${migrationTest.reportUrl}` : ''),
       reviewUrl: review.reviewUrl,
     });
     // CDK Pipelines looks for other steps' outputs in the comment only: register the link's too

@@ -3,11 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CodeBuildStep, type IFileSetProducer } from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { currentImageTag } from '../config/app-contract';
+import { RUNNER_EXPORTS, TRIGGER_RESULT_FILES } from '../config/migration-test-contract';
 import { pipelineNames } from '../config/naming';
 import type { OrchaStage } from '../stages/orcha-stage';
 
 /** The variable `--start` exports and `--wait` reads. */
 export const MIGRATION_BUILD_ID = 'MIGRATION_BUILD_ID';
+/** Where `--wait` writes the summary and the report link it exports. */
+const RESULT_DIR = 'migration-result';
 
 /**
  * The migration test of a gated stage, in two steps so that the ~30-minute test runs while the
@@ -16,13 +19,17 @@ export const MIGRATION_BUILD_ID = 'MIGRATION_BUILD_ID';
  *   migration-test project (deployed by that environment, found by its fixed name) with the image
  *   the environment runs now, and exports the build id;
  * - `wait` (`<Stage>-MigrationTest`, before the gated stage's approval): waits for that build's
- *   verdict.
+ *   verdict and exports its summary and the link of its report, which the approval quotes.
  * In another account both assume the environment's trigger role, which trusts exactly their
  * role (a fixed name).
  */
 export class MigrationTestSteps {
   public readonly start: CodeBuildStep;
   public readonly wait: CodeBuildStep;
+  /** The verdict's one-line summary (pipeline variable of {@link wait}). */
+  public readonly summary: string;
+  /** Console page of the migration report, in the environment's account (pipeline variable of {@link wait}). */
+  public readonly reportUrl: string;
 
   /**
    * @param scope the pipeline stack: the steps' role is created there
@@ -85,14 +92,24 @@ export class MigrationTestSteps {
       input,
       role,
       installCommands: ['npm ci --no-audit --no-fund'],
-      commands: ['npx tsx codebuild/migration-test/trigger.ts --wait'],
+      commands: [
+        'npx tsx codebuild/migration-test/trigger.ts --wait',
+        // What the approval quotes (written by --wait; two commands each, see above).
+        ...[
+          [RUNNER_EXPORTS.summary, TRIGGER_RESULT_FILES.summary],
+          [RUNNER_EXPORTS.reportUrl, TRIGGER_RESULT_FILES.reportUrl],
+        ].flatMap(([name, file]) => [`${name}="$(cat ${RESULT_DIR}/${file})"`, `export ${name}`]),
+      ],
       env: {
         ...env,
+        MIGRATION_RESULT_DIR: RESULT_DIR,
         TRIGGER_TIMEOUT_MINUTES: String(config.migrationTest.timeoutMinutes + 30),
         [MIGRATION_BUILD_ID]: this.start.exportedVariable(MIGRATION_BUILD_ID),
       },
       timeout: Duration.minutes(config.migrationTest.timeoutMinutes + 45),
       rolePolicyStatements,
     });
+    this.summary = this.wait.exportedVariable(RUNNER_EXPORTS.summary);
+    this.reportUrl = this.wait.exportedVariable(RUNNER_EXPORTS.reportUrl);
   }
 }

@@ -131,6 +131,14 @@ export class PipelineStack extends Stack {
             permissionsCheck: review.permissionsCheck,
             reviewUrl: review.reviewUrl,
           },
+          ...(migrationTests[index]
+            ? {
+                migrationTest: {
+                  summary: migrationTests[index].summary,
+                  reportUrl: migrationTests[index].reportUrl,
+                },
+              }
+            : {}),
         });
         manualApprovals.push(approval);
         reviews.push(review);

@@ -17,7 +17,7 @@ import { RestoreRequest, restoreSnapshot } from '../../codebuild/migration-test/
 import { RunContext } from '../../codebuild/migration-test/run-context';
 import { loadSettings, type Settings } from '../../codebuild/migration-test/settings';
 import { sweep } from '../../lambda/migration-janitor';
-import { JANITOR_ENV, RUNNER_ENV } from '../../lib/config/migration-test-contract';
+import { JANITOR_ENV, RUNNER_ENV, buildReportsUrl } from '../../lib/config/migration-test-contract';
 import { resourcesOf } from '../helpers';
 import { migrationTestStack } from '../helpers/migration-test-stack';
 
@@ -172,5 +172,27 @@ describe('the runner restores what the project role allows, and the janitor clea
     expect(summary.deleted).toEqual([settings.tempInstanceId]);
     const del = bySid('MigrationTestJanitorRole', 'DeleteExpiredTemporaryInstances');
     expect(conditionsHold(del.Condition, { resourceTags: expired })).toBe(true);
+  });
+});
+
+describe("the link of a build's report page (the runner's export, the trigger's fallback, the approvals)", () => {
+  const uuid = '0b6f7c1e-2f1d-4c1e-9a53-6f0e1d2c3b4a';
+  test('from the build ARN, per partition; the build id is URL-encoded', () => {
+    expect(
+      buildReportsUrl(`arn:aws:codebuild:eu-central-1:700558745280:build/v1-orcha-migration-test:${uuid}`),
+    ).toBe(
+      `https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/700558745280/projects/v1-orcha-migration-test/build/v1-orcha-migration-test%3A${uuid}/reports?region=eu-central-1`,
+    );
+    expect(buildReportsUrl(`arn:aws-us-gov:codebuild:us-gov-west-1:111122223333:build/p:${uuid}`)).toBe(
+      `https://console.amazonaws-us-gov.com/codesuite/codebuild/111122223333/projects/p/build/p%3A${uuid}/reports?region=us-gov-west-1`,
+    );
+  });
+  test.each([
+    ['a project ARN', 'arn:aws:codebuild:eu-central-1:700558745280:project/v1-orcha-migration-test'],
+    ['a build id', `v1-orcha-migration-test:${uuid}`],
+    ['an unknown partition', `arn:aws-xx:codebuild:eu-central-1:700558745280:build/p:${uuid}`],
+    ['markup in the project name', `arn:aws:codebuild:eu-central-1:700558745280:build/p"><x:${uuid}`],
+  ])('nothing for %s', (_what, arn) => {
+    expect(buildReportsUrl(arn)).toBeUndefined();
   });
 });

@@ -107,3 +107,23 @@ test('staging in report-only mode: the same stage, the verdict does not block', 
     value: 'report-only',
   });
 });
+
+test("the approval quotes the migration test's summary and links its report page (the build's exports)", () => {
+  expect(migrationAction(prodOps).Namespace).toBe('MigrationTest');
+  const approve = appPipelineStages(prodOps)
+    .find((s) => s.Name === 'Approve')!
+    .Actions.find((a) => a.Name === 'Approve')! as Action & {
+    Configuration: { CustomData: unknown; ExternalEntityLink: unknown };
+  };
+  expect(JSON.stringify(approve.Configuration.CustomData)).toContain(
+    ' Migration test (block): #{MigrationTest.MIGRATION_SUMMARY}',
+  );
+  expect(approve.Configuration.ExternalEntityLink).toBe('#{MigrationTest.MIGRATION_REPORT_URL}');
+  // Both are variables the migration-test project's build exports.
+  const [[, project]] = resourcesOf(prodOps, 'AWS::CodeBuild::Project').filter(
+    ([, p]) => p.Name === 'v1-orcha-migration-test',
+  );
+  const spec = JSON.stringify((project.Source as { BuildSpec: unknown }).BuildSpec);
+  expect(spec).toContain('MIGRATION_SUMMARY');
+  expect(spec).toContain('MIGRATION_REPORT_URL');
+});

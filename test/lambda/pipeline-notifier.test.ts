@@ -275,7 +275,13 @@ test("the approval e-mail carries the stage's change summary, report links and I
         stageName: 'Prod',
         actionName: 'Prod-MigrationTest',
         status: 'Succeeded',
-        output: { outputVariables: { MIGRATION_SUMMARY: 'passed: 2 migrations, no data loss' } },
+        output: {
+          outputVariables: {
+            MIGRATION_SUMMARY: 'passed: 2 migrations, no data loss',
+            MIGRATION_REPORT_URL:
+              'https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/700558745280/projects/v1-orcha-migration-test/build/v1-orcha-migration-test%3Aabc/reports?region=eu-central-1',
+          },
+        },
       },
       {
         stageName: 'Prod',
@@ -307,6 +313,7 @@ test("the approval e-mail carries the stage's change summary, report links and I
       '- Change: STATEFUL RESOURCE AT RISK: DatabaseB269D8BB (RDS::DBInstance) replaced.',
       '- Change summary and compliance report: https://eu-central-1.console.aws.amazon.com/s3/buckets/b?region=eu-central-1&prefix=reviews%2Fabc-123%2F',
       '- Migration test: passed: 2 migrations, no data loss',
+      '- Migration report: https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/700558745280/projects/v1-orcha-migration-test/build/v1-orcha-migration-test%3Aabc/reports?region=eu-central-1',
       '- IAM check: no broadening found.',
       '',
       'Review and approve: https://',

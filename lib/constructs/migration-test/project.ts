@@ -13,6 +13,7 @@ import type { Construct, IConstruct } from 'constructs';
 import {
   MANAGED_BY_TAG,
   PURPOSE_TAG,
+  REPORT_URL_FILE,
   RUNNER_ENV,
   RUNNER_EXPORTS,
   RUNNER_TAG_KEYS,
@@ -328,7 +329,7 @@ export function migrationTestBuildSpec(reportGroupArn: string): Record<string, u
   const code = RUNNER_EXPORTS.exitCode;
   return {
     version: '0.2',
-    env: { shell: 'bash', 'exported-variables': [code, RUNNER_EXPORTS.summary] },
+    env: { shell: 'bash', 'exported-variables': [code, RUNNER_EXPORTS.summary, RUNNER_EXPORTS.reportUrl] },
     phases: {
       install: { 'runtime-versions': { nodejs: CODEBUILD_NODEJS_RUNTIME } },
       pre_build: {
@@ -343,6 +344,8 @@ export function migrationTestBuildSpec(reportGroupArn: string): Record<string, u
           `node --enable-source-maps ${RUNNER_HOME}/runner.js && ${code}=0 || ${code}=$?`,
           `export ${code}`,
           `export ${RUNNER_EXPORTS.summary}="$(head -c 1000 reports/summary.txt 2>/dev/null || echo 'no report written')"`,
+          // The console page of this build's reports: the approvals and their e-mails link it.
+          `export ${RUNNER_EXPORTS.reportUrl}="$(head -c 500 reports/${REPORT_URL_FILE} 2>/dev/null || echo 'no report written')"`,
           `if [ "$${RUNNER_ENV.verdict}" = report-only ] && [ "$${code}" -ne 0 ]; then echo "Report only: the migration test's status $${code} does not block this build"; else test "$${code}" -eq 0; fi`,
         ],
       },

@@ -201,6 +201,19 @@ test('happy path: restores the newest snapshot, migrates, passes and deletes the
   expect(h.output.join('\n')).toContain('password is ***');
 });
 
+test("inside CodeBuild the report directory also gets the link of the build's report page (exported for the approvals)", async () => {
+  rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+  const page =
+    'https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/1/projects/p/build/p%3Ax/reports';
+  const inBuild = harness({ settings: settings({ reportUrl: page }) });
+  await runMigrationTest(inBuild.deps);
+  expect(inBuild.files['report-url.txt']).toBe(`${page}\n`);
+  // Run by hand (no build ARN): no link file; the build's export then says "no report written".
+  const byHand = harness();
+  await runMigrationTest(byHand.deps);
+  expect(Object.keys(byHand.files)).not.toContain('report-url.txt');
+});
+
 test('no snapshot: first deploy, exit 0, nothing restored or deleted', async () => {
   rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
   const h = harness();

@@ -5,6 +5,9 @@ import {
   StartBuildCommand,
   type Build,
 } from '@aws-sdk/client-codebuild';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main, runTrigger, TRIGGER_EXIT } from '../../../codebuild/migration-test/trigger';
 
@@ -146,6 +149,83 @@ describe('--start and --wait: the test runs while staging deploys', () => {
     expect(await run(['--wait'], { MIGRATION_BUILD_ID: REAL_ID })).toBe(TRIGGER_EXIT.FAIL);
     expect(cbMock.commandCalls(StartBuildCommand)).toHaveLength(0);
     expect(cbMock.commandCalls(BatchGetBuildsCommand)[0].args[0].input.ids).toEqual([REAL_ID]);
+  });
+
+  describe('--wait writes the summary and the report link for the step to export', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'trigger-result-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const written = () => ({
+      summary: readFileSync(join(dir, 'summary.txt'), 'utf8'),
+      url: readFileSync(join(dir, 'report-url.txt'), 'utf8'),
+    });
+    const ARN = `arn:aws:codebuild:eu-central-1:700558745280:build/${REAL_ID}`;
+    const PAGE =
+      'https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/700558745280/projects/v1-orcha-migration-test' +
+      '/build/v1-orcha-migration-test%3A0b6f7c1e-2f1d-4c1e-9a53-6f0e1d2c3b4a/reports?region=eu-central-1';
+
+    test('a finished build: its summary, and the reports page of the build derived from its ARN', async () => {
+      cbMock
+        .on(BatchGetBuildsCommand)
+        .resolves({ builds: [{ ...finished('SUCCEEDED'), id: REAL_ID, arn: ARN }] });
+      expect(await run(['--wait'], { MIGRATION_BUILD_ID: REAL_ID, MIGRATION_RESULT_DIR: dir })).toBe(
+        TRIGGER_EXIT.PASS,
+      );
+      expect(written()).toEqual({
+        summary: 'FAIL: columns dropped: public.customers.email\n',
+        url: `${PAGE}\n`,
+      });
+      expect(out.join('\n')).toContain(`Report page: ${PAGE}`);
+    });
+
+    test('the link the build exported wins; a failing verdict still writes both (the log shows them)', async () => {
+      const exportedUrl =
+        'https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/1/projects/p/build/p%3Ax/reports';
+      const build = finished('FAILED', '1');
+      cbMock.on(BatchGetBuildsCommand).resolves({
+        builds: [
+          {
+            ...build,
+            id: REAL_ID,
+            arn: ARN,
+            exportedEnvironmentVariables: [
+              ...build.exportedEnvironmentVariables!,
+              { name: 'MIGRATION_REPORT_URL', value: exportedUrl },
+            ],
+          },
+        ],
+      });
+      expect(await run(['--wait'], { MIGRATION_BUILD_ID: REAL_ID, MIGRATION_RESULT_DIR: dir })).toBe(
+        TRIGGER_EXIT.FAIL,
+      );
+      expect(written().url).toBe(`${exportedUrl}\n`);
+    });
+
+    test('one line each, the summary cut at 150 characters with an ellipsis, no link without an ARN', async () => {
+      const long = `FAIL: columns dropped:\n${Array.from({ length: 40 }, (_, i) => `public.t.c${i}`).join(', ')}`;
+      cbMock.on(BatchGetBuildsCommand).resolves({
+        builds: [
+          {
+            ...finished('FAILED', '1'),
+            id: REAL_ID,
+            exportedEnvironmentVariables: [{ name: 'MIGRATION_SUMMARY', value: long }],
+          },
+        ],
+      });
+      await run(['--wait'], { MIGRATION_BUILD_ID: REAL_ID, MIGRATION_RESULT_DIR: dir });
+      const { summary, url } = written();
+      expect(summary.trimEnd()).toHaveLength(150);
+      expect(summary).toMatch(/^FAIL: columns dropped: public\.t\.c0, .*…\n$/);
+      expect(summary.trimEnd()).not.toContain('\n');
+      expect(url).toBe('none\n');
+    });
+
+    test('nothing started (first deploy): says so, and there is no report to link', async () => {
+      expect(await run(['--wait'], { MIGRATION_BUILD_ID: 'none', MIGRATION_RESULT_DIR: dir })).toBe(
+        TRIGGER_EXIT.PASS,
+      );
+      expect(written()).toEqual({ summary: 'not run: first deploy, nothing to test yet\n', url: 'none\n' });
+    });
   });
 
   test('--wait without a build id is an error that says so', async () => {

@@ -67,6 +67,15 @@ describe('settings', () => {
     });
   });
 
+  test("the build's ARN gives the link of its report page; without it (run by hand) there is none", () => {
+    const arn = `arn:aws:codebuild:eu-central-1:700558745280:build/${ENV.CODEBUILD_BUILD_ID}`;
+    expect(loadSettings({ ...ENV, CODEBUILD_BUILD_ARN: arn }).reportUrl).toBe(
+      'https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/700558745280/projects/v1-orcha-migration-test' +
+        '/build/v1-orcha-migration-test%3A0b6f7c1e-2f1d-4c1e-9a53-6f0e1d2c3b4a/reports?region=eu-central-1',
+    );
+    expect(loadSettings(ENV).reportUrl).toBeUndefined();
+  });
+
   test('a CA bundle makes the connection verify-full', () => {
     const s = loadSettings({ ...ENV, DB_SSL_CA_FILE: '/ca.pem' }, () => '-----BEGIN CERTIFICATE-----');
     expect(s.sslMode).toBe('verify-full');

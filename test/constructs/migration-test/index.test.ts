@@ -126,7 +126,11 @@ test('the project passes the runner its settings and runs the bundled runner', (
   expect(Object.values(buildspec.reports)).toEqual([
     { files: ['migration-report.xml'], 'base-directory': 'reports', 'file-format': 'JUNITXML' },
   ]);
-  expect(buildspec.env['exported-variables']).toEqual(['MIGRATION_EXIT_CODE', 'MIGRATION_SUMMARY']);
+  expect(buildspec.env['exported-variables']).toEqual([
+    'MIGRATION_EXIT_CODE',
+    'MIGRATION_SUMMARY',
+    'MIGRATION_REPORT_URL',
+  ]);
   template.resourceCountIs('AWS::CodeBuild::ReportGroup', 1);
 });
 

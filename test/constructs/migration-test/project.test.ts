@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUNNER_ENV, RUNNER_EXPORTS } from '../../../lib/config/migration-test-contract';
+import { REPORT_URL_FILE, RUNNER_ENV, RUNNER_EXPORTS } from '../../../lib/config/migration-test-contract';
 import { RUNNER_HOME, migrationTestBuildSpec } from '../../../lib/constructs/migration-test';
 
 const spec = migrationTestBuildSpec('arn:aws:codebuild:eu-central-1:700558745280:report-group/r') as {
@@ -22,12 +22,13 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the build phase as CodeBuild does (one bash, stops at the first failing command). */
-function build(runnerExit: number, verdict: string) {
+function build(runnerExit: number, verdict: string, reportUrl?: string) {
   const bin = join(dir, 'bin');
   spawnSync('mkdir', ['-p', bin, join(dir, 'reports')]);
+  const url = reportUrl ? `echo "${reportUrl}" > reports/${REPORT_URL_FILE}\n` : '';
   writeFileSync(
     join(bin, 'node'),
-    `#!/bin/bash\necho "$@" > "${dir}/node-args"\necho "summary of ${runnerExit}" > reports/summary.txt\nexit ${runnerExit}\n`,
+    `#!/bin/bash\necho "$@" > "${dir}/node-args"\necho "summary of ${runnerExit}" > reports/summary.txt\n${url}exit ${runnerExit}\n`,
   );
   chmodSync(join(bin, 'node'), 0o755);
   const exported = spec.env['exported-variables'].map((v) => `echo "${v}=$${v}"`).join('; ');
@@ -67,3 +68,11 @@ test.each([
     if (verdict === 'report-only' && runnerExit !== 0) expect(output).toContain('Report only');
   },
 );
+
+test("the link of the build's report page the runner wrote is exported; without one the export says so", () => {
+  const page =
+    'https://eu-central-1.console.aws.amazon.com/codesuite/codebuild/700558745280/projects/p/build/p%3Ax/reports';
+  expect(spec.env['exported-variables']).toContain(RUNNER_EXPORTS.reportUrl);
+  expect(build(0, 'block').output).toContain(`${RUNNER_EXPORTS.reportUrl}=no report written`);
+  expect(build(1, 'report-only', page).output).toContain(`${RUNNER_EXPORTS.reportUrl}=${page}`);
+});
