@@ -15,16 +15,6 @@ import { PROJECT_ROOT as ROOT } from '../../lib/config/project';
  *   `test/fixtures/`; jest's setup files at the top of `test/`.
  */
 
-/**
- * Tests other sessions are still moving to their place (issue 16). Each entry leaves the list
- * when its move lands; the last test below fails while an entry is in place or gone, so the
- * list can only shrink.
- */
-const NOT_YET_MOVED: readonly string[] = [
-  // s16-runtime: tests of several runner modules in one file
-  'test/codebuild/migration-test/units.test.ts',
-];
-
 /** Top-level directories of the code whose tests live under `test/<dir>/` with the same path. */
 const MIRRORED_ROOTS = ['scripts', 'lambda', 'codebuild', 'assets', 'examples'];
 /** Of those, where a test may stand for a whole directory (a Lambda function, the example repository). */
@@ -97,9 +87,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-const allowed = (file: string) =>
-  NOT_YET_MOVED.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p));
-const testTree = filesUnder('test').filter((f) => !allowed(f));
+const testTree = filesUnder('test');
 
 describe('the test tree mirrors lib/, lambda/, scripts/, codebuild/ and assets/', () => {
   test('every test file stands for a source file, or tests the whole app in test/app/', () => {
@@ -178,21 +166,4 @@ describe('the mapping itself', () => {
     expect(isSupportFile('test/ops/helpers.ts')).toBe(false);
     expect(isSupportFile('test/constructs/support/platform.ts')).toBe(false);
   });
-});
-
-test('the list of tests still moving only shrinks: an entry in place or gone must leave it', () => {
-  const stale = NOT_YET_MOVED.filter((entry) => {
-    const files = entry.endsWith('/')
-      ? existsSync(path.join(ROOT, entry))
-        ? filesUnder(entry.slice(0, -1))
-        : []
-      : existsSync(path.join(ROOT, entry))
-        ? [entry]
-        : [];
-    const stillMisplaced = files.filter((f) =>
-      f.endsWith('.test.ts') ? sourceOf(f) === undefined : !isSupportFile(f),
-    );
-    return stillMisplaced.length === 0;
-  });
-  expect(stale).toEqual([]);
 });
