@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { stageId } from '../../lib/app';
 import { environments, pipeline } from '../../lib/config/environments';
 import { BASELINE_FILE, parseBaseline, serializeBaseline } from './baseline';
@@ -9,6 +8,7 @@ import { installedVersion, ruleCatalog } from './catalog';
 import { loadComplianceInput, VALIDATION_REPORT_FILE } from './load';
 import { baselineFromModel, buildComplianceModel, type AuditInfo } from './model';
 import { renderHtml, renderMarkdown } from './render';
+import { parseCommandLine } from '../shared/command-line';
 
 const USAGE = `Usage: npm run compliance -- [--cdk-out cdk.out] [--out reports] [--synth] [--packs nist,hipaa,pci]
                               [--baseline ${BASELINE_FILE}] [--update-baseline]
@@ -72,28 +72,20 @@ function synth(cdkOut: string, packs: string | undefined): void {
 }
 
 export function main(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'cdk-out': { type: 'string', default: 'cdk.out' },
-        out: { type: 'string', default: 'reports' },
-        synth: { type: 'boolean', default: false },
-        packs: { type: 'string' },
-        baseline: { type: 'string', default: BASELINE_FILE },
-        'update-baseline': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      'cdk-out': { type: 'string', default: 'cdk.out' },
+      out: { type: 'string', default: 'reports' },
+      synth: { type: 'boolean', default: false },
+      packs: { type: 'string' },
+      baseline: { type: 'string', default: BASELINE_FILE },
+      'update-baseline': { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { values } = parsed;
   const cdkOut = values['cdk-out'];
   try {
     if (values.synth || values.packs || !fs.existsSync(path.join(cdkOut, VALIDATION_REPORT_FILE))) {

@@ -1,13 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { PATH_METADATA_ENABLE_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { buildApp } from '../../lib/app';
 import { PROJECT_ROOT, cdkAppContext } from '../../lib/config/project';
 import { readStacks } from '../compliance/load';
 import { TOP_LEVEL } from '../compliance/model';
+import { parseCommandLine } from '../shared/command-line';
 import { buildEnvironmentGraph } from './graph';
 import { pipelinesOf } from './pipeline';
 import { renderArchitecture, type ArchitectureDocument } from './render';
@@ -66,24 +66,13 @@ export function architectureMarkdown(cdkOut: string): string {
 }
 
 export function main(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'cdk-out': { type: 'string' },
-        check: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    { 'cdk-out': { type: 'string' }, check: { type: 'boolean', default: false } },
+    USAGE,
+  );
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { values } = parsed;
   const temp = values['cdk-out'] ? undefined : mkdtempSync(path.join(tmpdir(), 'orcha-diagram-'));
   try {
     const cdkOut = values['cdk-out'] ?? synthesize(temp as string);

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { EVALUATION_DIR, type PackEvaluation } from '../../lib/nag/evaluation';
 import { failedPlugins, type ValidationReport } from '../../lib/validation-report';
+import { consoleIo, parseCommandLine, type CliIo } from '../shared/command-line';
 import { assemblyStacks } from './assembly';
 import {
   cfnLintProblem,
@@ -31,12 +31,8 @@ export interface SynthOptions {
   readonly cfnLint: 'auto' | 'require' | 'off';
 }
 
-export interface SynthIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
-
-const consoleIo: SynthIo = { out: (l) => console.log(l), err: (l) => console.error(l) };
+/** Where the synth prints (the console, or a test's recorder). */
+export type SynthIo = CliIo;
 
 /** What `cdk synth` prints that is progress, not information. */
 const NOISE = [/^Bundling asset \S+\.\.\.$/, /: Subprocess exited with error \d+$/, /^\s*$/];
@@ -129,25 +125,19 @@ export function synth(options: SynthOptions, io: SynthIo = consoleIo): number {
 }
 
 export function main(argv: readonly string[], io: SynthIo = consoleIo): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        context: { type: 'string', short: 'c', multiple: true, default: [] },
-        output: { type: 'string', short: 'o', default: 'cdk.out' },
-        'cfn-lint': { type: 'string', default: 'auto' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      context: { type: 'string', short: 'c', multiple: true, default: [] },
+      output: { type: 'string', short: 'o', default: 'cdk.out' },
+      'cfn-lint': { type: 'string', default: 'auto' },
+    },
+    USAGE,
+    io,
+    'h',
+  );
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { values } = parsed;
   const cfnLint = values['cfn-lint'];
   if (cfnLint !== 'auto' && cfnLint !== 'require' && cfnLint !== 'off') {
     io.err(`--cfn-lint must be auto, require or off, got '${cfnLint}'\n\n${USAGE}`);
