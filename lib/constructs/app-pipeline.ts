@@ -236,8 +236,8 @@ export class AppPipeline extends Construct {
       deploymentConfig: props.inServiceDeploys
         ? codedeploy.ServerDeploymentConfig.ONE_AT_A_TIME
         : codedeploy.ServerDeploymentConfig.ALL_AT_ONCE,
-      loadBalancer: props.inServiceDeploys
-        ? codedeploy.LoadBalancer.application(props.inServiceDeploys)
+      loadBalancers: props.inServiceDeploys
+        ? [codedeploy.LoadBalancer.application(props.inServiceDeploys)]
         : undefined,
       // The instances' boot script installs the agent; CDK's installer would add user data.
       installAgent: false,
