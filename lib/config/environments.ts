@@ -99,6 +99,9 @@ const staging: EnvironmentInput = {
   monitoring: { ...prod.monitoring, monthlyBudgetUsd: 150, pageOnCriticalAlarms: false },
   appPipeline: { ...prod.appPipeline, requireApproval: false, migrationTest: 'off' },
   migrationTest: { ...prod.migrationTest, enabled: false },
+  // Asleep outside office hours (instances at zero, database stopped): the pipeline wakes it
+  // before deploying; `npm run ops -- wake --env staging` wakes it on demand.
+  officeHours: { enabled: true, timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', stop: '20:00' },
 };
 
 const dev: EnvironmentInput = {

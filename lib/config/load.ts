@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { environments as defaultEnvironments, pipeline as defaultPipeline } from './environments';
-import { Naming, pipelineNames, type PhysicalName } from './naming';
+import { Naming, pipelineNames, PRIMARY_ENVIRONMENT, type PhysicalName } from './naming';
 import {
   environmentSchema,
   pipelineSchema,
@@ -74,7 +74,7 @@ export function loadEnvironment(
       `Invalid configuration: env = ${describe(name)}: unknown environment (known: ${Object.keys(set).join(', ')})`,
     );
   }
-  const config = { ...parse(environmentSchema, set[name], `environment "${name}"`), name };
+  const config = checkOwnRules({ ...parse(environmentSchema, set[name], `environment "${name}"`), name });
   checkAcrossEnvironments(Object.keys(set).map((other) => (other === name ? config : loadOne(other, set))));
   return config;
 }
@@ -86,7 +86,17 @@ function loadOne(name: string, set: Record<string, EnvironmentInput>): Environme
       `Invalid configuration: env = ${describe(name)}: must be a lower-case name of 2-16 letters/digits`,
     );
   }
-  return { ...parse(environmentSchema, set[name], `environment "${name}"`), name };
+  return checkOwnRules({ ...parse(environmentSchema, set[name], `environment "${name}"`), name });
+}
+
+/** Rules that depend on the environment's name: prod serves customers around the clock. */
+function checkOwnRules(config: EnvironmentConfig): EnvironmentConfig {
+  if (config.name === PRIMARY_ENVIRONMENT && config.officeHours.enabled) {
+    failWith(
+      `Invalid configuration for environment "${config.name}": officeHours.enabled = true: ${PRIMARY_ENVIRONMENT} serves customers around the clock; office hours are for the other environments`,
+    );
+  }
+  return config;
 }
 
 /**

@@ -229,6 +229,14 @@ export class Naming {
     return this.name('migtest-janitor');
   }
 
+  /** EventBridge Scheduler schedules of office hours (non-prod): start and stop the database. */
+  public get dbStartSchedule(): string {
+    return this.name('db-office-hours-start');
+  }
+  public get dbStopSchedule(): string {
+    return this.name('db-office-hours-stop');
+  }
+
   // --- Stacks
   public stackName(stack: 'Foundation' | 'Data' | 'Compute' | 'Ops'): string {
     return `${this.prefix}-${stack.toLowerCase()}`;
@@ -291,6 +299,8 @@ export class Naming {
       n('codeconnections-connection', this.appConnection),
       n('ssm-document', this.replPortForwardingDocument),
       n('lambda-function', this.migrationJanitor),
+      n('scheduler-schedule', this.dbStartSchedule),
+      n('scheduler-schedule', this.dbStopSchedule),
       n('logs-log-group', this.applicationLogGroup),
       n('logs-log-group', this.userDataLogGroup),
       n('logs-log-group', this.codeBuildLogGroup),

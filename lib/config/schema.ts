@@ -23,6 +23,22 @@ export function isIpv4Cidr(value: string): boolean {
   return address % hostBits === 0;
 }
 
+/** Whether `tz` is a time zone this Node.js (ICU) knows, e.g. Europe/Berlin. */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return /^[A-Za-z_]+(\/[A-Za-z_+-]+)+$|^UTC$/.test(tz);
+  } catch {
+    return false;
+  }
+}
+
+/** Minutes after midnight of `HH:MM`. */
+export function minutes(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
 const accountId = z.string().regex(ACCOUNT_ID, 'must be a 12-digit AWS account id');
 const region = z.string().regex(REGION, 'must be an AWS region such as eu-central-1');
 const email = z.email('must be an e-mail address');
@@ -271,6 +287,33 @@ export const environmentSchema = z
       pageOnCriticalAlarms: z.boolean(),
     }),
 
+    /**
+     * Office hours (non-prod): outside a weekly schedule the instances scale to zero and the
+     * database stops; `npm run ops -- wake --env <env>` wakes the environment on demand and the
+     * infrastructure pipeline wakes it before deploying (its smoke test needs the application).
+     * @default off (the original design: every environment runs around the clock)
+     */
+    officeHours: z
+      .strictObject({
+        enabled: z.boolean(),
+        /** IANA time zone of the schedule, e.g. Europe/Berlin (daylight saving included). */
+        timeZone: z
+          .string()
+          .refine((tz) => isTimeZone(tz), 'must be an IANA time zone such as Europe/Berlin'),
+        /** Days the environment wakes: a range or list of MON…SUN, e.g. MON-FRI. */
+        days: z
+          .string()
+          .regex(
+            /^(MON|TUE|WED|THU|FRI|SAT|SUN)(-(MON|TUE|WED|THU|FRI|SAT|SUN)|(,(MON|TUE|WED|THU|FRI|SAT|SUN))*)$/,
+            'must be days such as MON-FRI or MON,WED,FRI',
+          ),
+        /** Wake time, HH:MM (the instances start; the database starts 20 minutes earlier). */
+        start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM'),
+        /** Sleep time, HH:MM, every day (also after an on-demand wake at the weekend). */
+        stop: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM'),
+      })
+      .default({ enabled: false, timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', stop: '20:00' }),
+
     /** The application's own pipeline (v1-orcha-deploy): app repository → build → approve → deploy. */
     appPipeline: z.strictObject({
       source: gitHubSourceSchema,
@@ -375,6 +418,14 @@ export const environmentSchema = z
       } else {
         seen.set(key, i);
       }
+    }
+    if (env.officeHours.enabled && minutes(env.officeHours.stop) - minutes(env.officeHours.start) < 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['officeHours', 'stop'],
+        message: `must be at least an hour after officeHours.start (${env.officeHours.start}) on the same day`,
+        input: env.officeHours.stop,
+      });
     }
     if (env.compute.appPort === env.compute.replPort) {
       ctx.addIssue({

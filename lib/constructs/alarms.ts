@@ -93,7 +93,25 @@ export interface OrchaAlarmsProps {
    * @default 1
    */
   readonly minHealthyHosts?: number;
+  /**
+   * The environment sleeps outside office hours (the group is set to zero, the database stops).
+   * The three alarms that say "down" (no healthy host, no instance, no database connection) then
+   * count only while the group is meant to run (its desired capacity is above zero), and allow
+   * the boot after a wake ({@link WAKE_GRACE_MINUTES}) before they alarm; asleep, they stay OK.
+   * @default false
+   */
+  readonly sleepsOutsideOfficeHours?: boolean;
 }
+
+/** Minutes a waking environment has to boot (the instances' boot timeout plus margin). */
+export const WAKE_GRACE_MINUTES = 20;
+
+/** The "down" alarms that an environment with office hours gates on the group's desired capacity. */
+export const GATED_WHILE_ASLEEP: readonly AlarmKey[] = [
+  'alb-unhealthy',
+  'ec2-status-check',
+  'rds-no-connections',
+];
 
 /** An alarm of the alerts topic: what it watches and how urgent it is. */
 export interface AlarmDefinition {
@@ -287,6 +305,30 @@ export class OrchaAlarms extends Construct {
       },
     };
 
+    if (props.sleepsOutsideOfficeHours) {
+      // Asleep (desired capacity 0) the expression is 1, which is not below the threshold of 1:
+      // OK, not ALARM and not INSUFFICIENT_DATA. Awake, it is the metric (missing = 0).
+      const desired = new cloudwatch.Metric({
+        namespace: 'AWS/AutoScaling',
+        metricName: 'GroupDesiredCapacity',
+        dimensionsMap: { AutoScalingGroupName: asgName },
+        statistic: 'Maximum',
+        period: minute,
+      });
+      for (const key of GATED_WHILE_ASLEEP) {
+        const d = definitions[key];
+        definitions[key] = {
+          ...d,
+          metric: new cloudwatch.MathExpression({
+            expression: 'IF(desired > 0, FILL(m, 0), 1)',
+            usingMetrics: { m: d.metric, desired },
+            period: minute,
+            label: `${key} while the group is meant to run`,
+          }),
+          evaluationPeriods: Math.max(d.evaluationPeriods, WAKE_GRACE_MINUTES),
+        };
+      }
+    }
     const alarms: Partial<Record<AlarmKey, cloudwatch.Alarm>> = {};
     for (const key of ALARM_KEYS) {
       alarms[key] = notifyingAlarm(this, pascalCase(key), {

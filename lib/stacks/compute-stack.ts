@@ -18,6 +18,7 @@ import type { EnvironmentConfig } from '../config/schema';
 import { AppInstanceBoot } from '../constructs/app-instance-boot';
 import { AppServiceRole } from '../constructs/app-service-role';
 import { ComposePlugin } from '../constructs/compose-plugin';
+import { OfficeHoursInstances } from '../constructs/office-hours';
 import { SessionManagerPreferences } from '../constructs/session-manager-preferences';
 import { LoadBalancerWebAcl } from '../constructs/web-acl';
 import { acknowledge } from '../nag';
@@ -280,6 +281,14 @@ export class ComputeStack extends Stack {
       signals: autoscaling.Signals.waitForAll({ timeout: BOOT_TIMEOUT }),
     });
     boot.signalTo(this.autoScalingGroup);
+    if (config.officeHours.enabled) {
+      new OfficeHoursInstances(this, 'OfficeHours', {
+        schedule: config.officeHours,
+        autoScalingGroup: this.autoScalingGroup,
+        minCapacity: compute.minCapacity,
+        maxCapacity: compute.maxCapacity,
+      });
+    }
     // No instance boots before the plugin it installs is in S3.
     this.autoScalingGroup.node.addDependency(composePlugin.resource);
     Tags.of(this.autoScalingGroup).add('Name', naming.instanceName, { applyToLaunchedInstances: true });

@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { Naming } from '../config/naming';
 import type { EnvironmentConfig } from '../config/schema';
+import { OfficeHoursDatabase } from '../constructs/office-hours';
 import { acknowledge } from '../nag';
 import { SubnetGroups } from './foundation-stack';
 import { managedLogGroup } from '../constructs/log-group';
@@ -111,6 +112,15 @@ export class DataStack extends Stack {
       removalPolicy: db.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
     });
     logGroups.forEach((group) => this.database.node.addDependency(group));
+
+    if (config.officeHours.enabled) {
+      new OfficeHoursDatabase(this, 'OfficeHours', {
+        schedule: config.officeHours,
+        dbInstanceIdentifier: naming.dbInstance,
+        startScheduleName: naming.dbStartSchedule,
+        stopScheduleName: naming.dbStopSchedule,
+      });
+    }
 
     if (!db.multiAz) {
       acknowledge(

@@ -107,6 +107,7 @@ export class OpsStack extends Stack {
       certificate: props.certificate,
       pageOnCritical: config.monitoring.pageOnCriticalAlarms,
       minHealthyHosts: config.compute.minCapacity,
+      sleepsOutsideOfficeHours: config.officeHours.enabled,
     });
 
     this.tenantAlarms = new TenantAlarms(this, 'TenantAlarms', {

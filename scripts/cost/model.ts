@@ -44,7 +44,7 @@ const perEnvironment = z.strictObject({ prod: z.number().nonnegative(), default:
 export const assumptionsSchema = z.strictObject({
   note: z.string(),
   logsIngestionGbPerMonth: perEnvironment,
-  albAverageLcu: z.number().nonnegative(),
+  albAverageLcu: perEnvironment,
   wafMillionRequestsPerMonth: perEnvironment,
   interfaceEndpointGbPerMonth: z.number().nonnegative(),
   natGatewayGbPerMonth: z.number().nonnegative(),
@@ -78,6 +78,13 @@ export interface CostedEnvironment {
   readonly availabilityZones: readonly string[];
   readonly ecrMaxImageCount: number;
   readonly migrationTestEnabled: boolean;
+  /**
+   * Hours a month the instances run and the database is started: the whole month, or the office
+   * hours of an environment that sleeps outside them (stopped instances and databases bill no
+   * instance hours; storage, the ALB and the rest run on).
+   * @default - every hour of the month
+   */
+  readonly awakeHoursPerMonth?: number;
 }
 
 /** The environment-specific value of a per-environment assumption. */
@@ -163,8 +170,10 @@ function resourcesOf(
 }
 
 /** Instances: an Auto Scaling group runs MinSize instances of its launch template. */
-function priceInstances(p: Pricer, templates: readonly Template[]): void {
+function priceInstances(p: Pricer, templates: readonly Template[], awakeHours: number): void {
   const root = p.prices.ec2DefaultRootVolumeGb;
+  const share = awakeHours / p.prices.hoursPerMonth;
+  const hours = `${Math.round(awakeHours)} h`;
   for (const { id, resource, template } of resourcesOf(templates)) {
     if (resource.Type === 'AWS::AutoScaling::AutoScalingGroup') {
       const count = Number(literal(props(resource).MinSize) ?? '0');
@@ -176,20 +185,21 @@ function priceInstances(p: Pricer, templates: readonly Template[]): void {
       const type = literal(data?.InstanceType);
       if (!type || count === 0) continue;
       const name = literal(props(resource).AutoScalingGroupName) ?? id;
-      p.add('EC2', `${name}: ${type}`, `${count} × 730 h`, count * p.hourly(p.ec2Hourly(type)));
+      // The group's instances exist only while awake: their volumes and addresses go with them.
+      p.add('EC2', `${name}: ${type}`, `${count} × ${hours}`, share * count * p.hourly(p.ec2Hourly(type)));
       const gb = rootVolumeGb(data?.BlockDeviceMappings, root);
       p.add(
         'EBS',
         `${name}: root volumes gp3`,
-        `${count} × ${gb} GB`,
-        count * gb * p.prices.ebsGp3PerGbMonth,
+        `${count} × ${gb} GB × ${hours}`,
+        share * count * gb * p.prices.ebsGp3PerGbMonth,
       );
       if (hasPublicIp(data?.NetworkInterfaces)) {
         p.add(
           'VPC',
           `${name}: public IPv4 addresses`,
-          `${count}`,
-          count * p.hourly(p.prices.publicIpv4PerHour),
+          `${count} × ${hours}`,
+          share * count * p.hourly(p.prices.publicIpv4PerHour),
         );
       }
     }
@@ -206,7 +216,8 @@ function priceInstances(p: Pricer, templates: readonly Template[]): void {
   }
 }
 
-function priceDatabases(p: Pricer, templates: readonly Template[]): void {
+function priceDatabases(p: Pricer, templates: readonly Template[], awakeHours: number): void {
+  const share = awakeHours / p.prices.hoursPerMonth;
   for (const { id, resource } of resourcesOf(templates)) {
     if (resource.Type !== 'AWS::RDS::DBInstance') continue;
     const instanceClass = literal(props(resource).DBInstanceClass);
@@ -217,8 +228,8 @@ function priceDatabases(p: Pricer, templates: readonly Template[]): void {
     p.add(
       'RDS',
       `${name}: ${instanceClass} ${az}`,
-      `${copies} × 730 h`,
-      copies * p.hourly(p.rdsHourly(instanceClass)),
+      `${copies} × ${Math.round(awakeHours)} h`,
+      share * copies * p.hourly(p.rdsHourly(instanceClass)),
     );
     const gb = Number(literal(props(resource).AllocatedStorage) ?? props(resource).AllocatedStorage ?? 0);
     p.add('RDS', `${name}: gp3 storage`, `${copies} × ${gb} GB`, copies * gb * p.prices.rdsGp3PerGbMonth);
@@ -233,12 +244,8 @@ function priceNetwork(p: Pricer, templates: readonly Template[], env: string): v
       case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
         const name = literal(pr.Name) ?? id;
         p.add('ELB', `${name}: Application Load Balancer`, '730 h', p.hourly(p.prices.albPerHour));
-        p.add(
-          'ELB',
-          `${name}: LCU (assumed average)`,
-          `${a.albAverageLcu} LCU`,
-          a.albAverageLcu * p.hourly(p.prices.albLcuPerHour),
-        );
+        const lcu = forEnv(a.albAverageLcu, env);
+        p.add('ELB', `${name}: LCU (assumed average)`, `${lcu} LCU`, lcu * p.hourly(p.prices.albLcuPerHour));
         if (pr.Scheme === 'internet-facing') {
           const subnets = Array.isArray(pr.Subnets) ? pr.Subnets.length : 0;
           p.add(
@@ -415,8 +422,9 @@ export function estimateEnvironment(
   assumptions: Assumptions,
 ): Estimate {
   const p = new Pricer(prices, assumptions);
-  priceInstances(p, templates);
-  priceDatabases(p, templates);
+  const awake = env.awakeHoursPerMonth ?? prices.hoursPerMonth;
+  priceInstances(p, templates, awake);
+  priceDatabases(p, templates, awake);
   priceNetwork(p, templates, env.name);
   priceFlat(p, templates);
   priceLogs(p, templates, env.name);

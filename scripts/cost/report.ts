@@ -27,6 +27,7 @@ import {
 } from './model';
 import { optionDeltas, type OptionDelta } from './options';
 import { cdkAppContext, projectPath } from '../../lib/config/project';
+import { awakeHoursPerWeek } from '../../lib/constructs/office-hours';
 
 export function loadPrices(file = join(__dirname, 'prices.eu-central-1.json')): Prices {
   return pricesSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
@@ -79,6 +80,12 @@ function appRootVolumeGb(templates: readonly Template[], prices: Prices): number
   return prices.ec2DefaultRootVolumeGb;
 }
 
+/** Hours a month the environment's instances and database run (its office hours, if any). */
+export function awakeHoursPerMonth(config: EnvironmentConfig, prices: Prices): number {
+  if (!config.officeHours.enabled) return prices.hoursPerMonth;
+  return (awakeHoursPerWeek(config.officeHours) * prices.hoursPerMonth) / (7 * 24);
+}
+
 export interface EnvironmentCost extends Estimate {
   readonly name: string;
   readonly options: readonly OptionDelta[];
@@ -107,6 +114,7 @@ export function buildCostReport(
         availabilityZones: config.availabilityZones,
         ecrMaxImageCount: config.ecr.maxImageCount,
         migrationTestEnabled: config.migrationTest.enabled,
+        awakeHoursPerMonth: awakeHoursPerMonth(config, prices),
       },
       prices,
       assumptions,

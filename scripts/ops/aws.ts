@@ -1,4 +1,6 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -24,6 +26,8 @@ export interface ClientFactory {
   ssm(target: AwsTarget): SSMClient;
   sqs(target: AwsTarget): SQSClient;
   ec2(target: AwsTarget): EC2Client;
+  rds(target: AwsTarget): RDSClient;
+  autoscaling(target: AwsTarget): AutoScalingClient;
 }
 
 function credentialsFor(target: AwsTarget): Credentials | undefined {
@@ -51,6 +55,8 @@ export const defaultClientFactory: ClientFactory = {
   ssm: (t) => new SSMClient(clientConfig(t)),
   sqs: (t) => new SQSClient(clientConfig(t)),
   ec2: (t) => new EC2Client(clientConfig(t)),
+  rds: (t) => new RDSClient(clientConfig(t)),
+  autoscaling: (t) => new AutoScalingClient(clientConfig(t)),
 };
 
 /** Errors that mean "who you are" is the problem: no, invalid or expired credentials. */

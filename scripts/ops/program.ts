@@ -9,6 +9,7 @@ import { QUEUE_CHOICES, QUEUE_KINDS, redriveDlq } from './commands/redrive-dlq';
 import { session, type RunInteractive } from './commands/session';
 import { registerTakeover } from './commands/takeover-cli';
 import { updateSecrets } from './commands/update-secrets';
+import { wake } from './commands/wake';
 import { EXIT_CODES_HELP, ExitCode, OpsError } from './errors';
 import { processOutput, type Output } from './output';
 import type { TakeoverClientFactory } from './takeover/clients';
@@ -107,6 +108,7 @@ export function buildProgram(deps: CliDeps): Command {
         `  npm run ops -- delegate-subdomain --env prod --hosted-zone-id Z0123456789ABCDEFGHIJ --profile orcha-prod --management-profile orcha-management --dry-run\n` +
         `  npm run ops -- update-secrets --env prod --from-file secrets --profile orcha-prod --dry-run\n` +
         `  npm run ops -- redrive-dlq --env prod --queue ingest --profile orcha-prod\n` +
+        `  npm run ops -- wake --env staging --profile orcha-prod\n` +
         `  npm run ops -- session --env prod --repl --profile orcha-prod --exec\n` +
         `  npm run ops -- takeover plan --env prod --profile orcha-prod`,
     );
@@ -185,6 +187,42 @@ export function buildProgram(deps: CliDeps): Command {
             profile: o.profile,
             region: o.region,
             dryRun: Boolean(o.dryRun),
+          },
+          deps,
+        );
+      },
+    );
+
+  withAwsOptions(
+    program
+      .command('wake')
+      .summary('wake an environment that sleeps outside office hours')
+      .description(
+        'Start the database and restore the Auto Scaling group of an environment with office hours, then wait ' +
+          'until the database is available and the instances are in service. It sleeps again at officeHours.stop.',
+      )
+      .requiredOption('--env <env>', envHelp()),
+  )
+    .option('--role-arn <arn>', 'role to assume in the environment account (the pipeline uses its wake role)')
+    .option('--wait <seconds>', 'seconds to wait until awake (0: start and return)', integer(0, 7200), 1800)
+    .option('--poll <seconds>', 'seconds between checks', integer(1, 300), 30)
+    .action(
+      async (o: {
+        env: string;
+        profile?: string;
+        region?: string;
+        roleArn?: string;
+        wait: number;
+        poll: number;
+      }) => {
+        await wake(
+          {
+            env: o.env,
+            profile: o.profile,
+            region: o.region,
+            roleArn: o.roleArn,
+            waitSeconds: o.wait,
+            pollSeconds: o.poll,
           },
           deps,
         );

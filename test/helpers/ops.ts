@@ -1,6 +1,8 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -69,6 +71,8 @@ export function factory(clients: {
   ssm?: (t: AwsTarget) => SSMClient;
   sqs?: (t: AwsTarget) => SQSClient;
   ec2?: (t: AwsTarget) => EC2Client;
+  rds?: (t: AwsTarget) => RDSClient;
+  autoscaling?: (t: AwsTarget) => AutoScalingClient;
 }): ClientFactory & { targets: { kind: string; target: AwsTarget }[] } {
   const targets: { kind: string; target: AwsTarget }[] = [];
   const get =
@@ -85,6 +89,8 @@ export function factory(clients: {
     ssm: get('ssm', clients.ssm),
     sqs: get('sqs', clients.sqs),
     ec2: get('ec2', clients.ec2),
+    rds: get('rds', clients.rds),
+    autoscaling: get('autoscaling', clients.autoscaling),
   };
 }
 

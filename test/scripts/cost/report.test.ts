@@ -114,6 +114,21 @@ test('VPC interface endpoints: the original priced 7 endpoints, 9 are built (SQS
   expect(Math.abs(option.deltaUsd / 9 - 122 / 7)).toBeLessThan(0.5);
 });
 
+test('office hours: staging costs at most 35 % of prod; its instances and database bill their awake hours only', () => {
+  const staging = env('staging');
+  expect(staging.totalUsd / env('prod').totalUsd).toBeLessThanOrEqual(0.35);
+  // MON-FRI 07:00-20:00: 65 h a week of 168.
+  const awake = (65 / 168) * prices.hoursPerMonth;
+  expect(line(staging.lines, /^EC2 .*asg: t4g.small$/).monthlyUsd).toBeCloseTo(awake * 0.0192, 2);
+  expect(line(staging.lines, /^RDS .*db: db.t4g.micro Single-AZ$/).monthlyUsd).toBeCloseTo(awake * 0.018, 2);
+  // Storage and the load balancer run on.
+  expect(line(staging.lines, /^RDS .*db: gp3 storage$/).monthlyUsd).toBeCloseTo(20 * 0.133, 2);
+  expect(line(staging.lines, /Application Load Balancer$/).monthlyUsd).toBeCloseTo(
+    0.027 * prices.hoursPerMonth,
+    2,
+  );
+});
+
 test('an option that is on is part of the estimate, not a delta', () => {
   const s3 = env('prod').options.find((o) => o.field === 'network.s3GatewayEndpoint')!;
   expect(s3.on).toBe(true);

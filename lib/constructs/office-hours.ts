@@ -1,0 +1,157 @@
+import { ArnFormat, Stack, TimeZone } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { minutes, type EnvironmentConfig } from '../config/schema';
+
+/** The weekly schedule of an environment with office hours (`officeHours` in the configuration). */
+export type OfficeHoursSchedule = Omit<EnvironmentConfig['officeHours'], 'enabled'>;
+
+/** Minutes the database starts before the instances, so that it is available when they boot. */
+export const DATABASE_LEAD_MINUTES = 20;
+
+const DAY_INDEX = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 } as const;
+type Day = keyof typeof DAY_INDEX;
+
+/** The days of `MON-FRI` or `MON,WED,FRI`, as indexes 0 (Sunday) … 6. */
+export function awakeDays(days: string): number[] {
+  const [from, to] = days.split('-') as [Day, Day | undefined];
+  if (to === undefined) return days.split(',').map((d) => DAY_INDEX[d as Day]);
+  const out: number[] = [];
+  for (let d = DAY_INDEX[from]; ; d = (d + 1) % 7) {
+    out.push(d);
+    if (d === DAY_INDEX[to]) return out;
+  }
+}
+
+/** Hours a week the environment is awake on schedule (on-demand wakes come on top). */
+export function awakeHoursPerWeek(schedule: OfficeHoursSchedule): number {
+  return (awakeDays(schedule.days).length * (minutes(schedule.stop) - minutes(schedule.start))) / 60;
+}
+
+/** `HH:MM` minus `lead` minutes, as cron fields. */
+function at(hhmm: string, lead = 0): { hour: string; minute: string } {
+  const m = (minutes(hhmm) - lead + 24 * 60) % (24 * 60);
+  return { hour: String(Math.floor(m / 60)), minute: String(m % 60) };
+}
+
+/**
+ * The schedule's cron expressions (EventBridge Scheduler / Auto Scaling syntax, six fields for
+ * the scheduler). Sleeping is every day, not only on the wake days: an environment woken on
+ * demand at the weekend, or a database that RDS restarted after 7 days stopped, goes back to
+ * sleep the same evening.
+ */
+export function officeHoursCron(schedule: OfficeHoursSchedule) {
+  const wake = at(schedule.start);
+  const dbWake = at(schedule.start, DATABASE_LEAD_MINUTES);
+  const sleep = at(schedule.stop);
+  return {
+    /** Auto Scaling (five fields): the instances wake on the wake days. */
+    instancesWake: { minute: wake.minute, hour: wake.hour, weekDay: schedule.days },
+    /** Auto Scaling: the instances sleep every day. */
+    instancesSleep: { minute: sleep.minute, hour: sleep.hour, weekDay: '*' },
+    /** EventBridge Scheduler: the database starts before the instances on the wake days. */
+    databaseStart: `cron(${dbWake.minute} ${dbWake.hour} ? * ${schedule.days} *)`,
+    /** EventBridge Scheduler: the database stops every day, after the instances. */
+    databaseStop: `cron(${sleep.minute} ${sleep.hour} * * ? *)`,
+  };
+}
+
+export interface OfficeHoursInstancesProps {
+  readonly schedule: OfficeHoursSchedule;
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /** The group's configured sizes, restored on waking. */
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+}
+
+/**
+ * Office hours of the instances: scheduled actions of the Auto Scaling group (with the
+ * schedule's time zone, daylight saving included) set the group to zero outside office hours and
+ * back to its configured sizes when they start. CDK's scheduled actions also make stack updates
+ * keep the sizes a scheduled action set (`IgnoreUnmodifiedGroupSizeProperties`).
+ */
+export class OfficeHoursInstances extends Construct {
+  constructor(scope: Construct, id: string, props: OfficeHoursInstancesProps) {
+    super(scope, id);
+    const cron = officeHoursCron(props.schedule);
+    const timeZone = props.schedule.timeZone;
+    props.autoScalingGroup.scaleOnSchedule('OfficeHoursWake', {
+      schedule: autoscaling.Schedule.cron(cron.instancesWake),
+      timeZone,
+      minCapacity: props.minCapacity,
+      desiredCapacity: props.minCapacity,
+      maxCapacity: props.maxCapacity,
+    });
+    props.autoScalingGroup.scaleOnSchedule('OfficeHoursSleep', {
+      schedule: autoscaling.Schedule.cron(cron.instancesSleep),
+      timeZone,
+      minCapacity: 0,
+      desiredCapacity: 0,
+      maxCapacity: props.maxCapacity,
+    });
+  }
+}
+
+export interface OfficeHoursDatabaseProps {
+  readonly schedule: OfficeHoursSchedule;
+  /** Identifier of the RDS instance (`v1-orcha-staging-db`). */
+  readonly dbInstanceIdentifier: string;
+  /** Names of the two schedules (naming.ts). */
+  readonly startScheduleName: string;
+  readonly stopScheduleName: string;
+}
+
+/**
+ * Office hours of the database: two EventBridge Scheduler schedules call RDS directly (universal
+ * targets `aws-sdk:rds:startDBInstance` / `stopDBInstance`; no function to maintain), through one
+ * role that may start and stop this one instance only. A call that finds the instance already in
+ * the wanted state fails harmlessly (no retry needed: the next day's schedule runs again).
+ */
+export class OfficeHoursDatabase extends Construct {
+  public readonly start: scheduler.Schedule;
+  public readonly stop: scheduler.Schedule;
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: OfficeHoursDatabaseProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const dbArn = stack.formatArn({
+      service: 'rds',
+      resource: 'db',
+      resourceName: props.dbInstanceIdentifier,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Starts and stops ${props.dbInstanceIdentifier} on its office-hours schedule`,
+    });
+    const cron = officeHoursCron(props.schedule);
+    const timeZone = TimeZone.of(props.schedule.timeZone);
+    const call = (action: 'startDBInstance' | 'stopDBInstance', iamAction: string) =>
+      new targets.Universal({
+        service: 'rds',
+        action,
+        input: scheduler.ScheduleTargetInput.fromObject({ DbInstanceIdentifier: props.dbInstanceIdentifier }),
+        role: this.role,
+        retryAttempts: 2,
+        policyStatements: [new iam.PolicyStatement({ actions: [iamAction], resources: [dbArn] })],
+      });
+    this.start = new scheduler.Schedule(this, 'Start', {
+      scheduleName: props.startScheduleName,
+      description: `Office hours: start ${props.dbInstanceIdentifier} before the instances wake`,
+      schedule: scheduler.ScheduleExpression.expression(cron.databaseStart, timeZone),
+      target: call('startDBInstance', 'rds:StartDBInstance'),
+    });
+    this.stop = new scheduler.Schedule(this, 'Stop', {
+      scheduleName: props.stopScheduleName,
+      description: `Office hours: stop ${props.dbInstanceIdentifier} when the instances sleep`,
+      schedule: scheduler.ScheduleExpression.expression(cron.databaseStop, timeZone),
+      target: call('stopDBInstance', 'rds:StopDBInstance'),
+    });
+  }
+}

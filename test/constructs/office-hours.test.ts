@@ -1,0 +1,155 @@
+/**
+ * Office hours (staging as committed: MON-FRI 07:00-20:00 Europe/Berlin): the instances scale to
+ * zero and the database stops outside them, the "down" alarms stay quiet while asleep, prod may
+ * not sleep. Wake on demand: test/ops/wake.test.ts; the pipeline's wake step:
+ * test/pipeline/wake-step.test.ts; the cost of the hours: test/cost/report.test.ts.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { environments } from '../../lib/config/environments';
+import { ConfigError, loadEnvironment } from '../../lib/config/load';
+import { awakeDays, awakeHoursPerWeek, officeHoursCron } from '../../lib/constructs/office-hours';
+import { buildStages, resourcesOf } from '../helpers';
+
+const { staging: stage, prod: prodStage } = buildStages('staging', 'prod');
+const compute = Template.fromStack(stage.compute);
+const data = Template.fromStack(stage.data);
+const ops = Template.fromStack(stage.ops);
+
+test('the group wakes on the wake days at the start and sleeps every day at the stop, in Berlin time', () => {
+  const actions = resourcesOf(compute, 'AWS::AutoScaling::ScheduledAction').map(([, p]) => p);
+  expect(actions).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        Recurrence: '0 7 * * MON-FRI',
+        TimeZone: 'Europe/Berlin',
+        MinSize: 1,
+        DesiredCapacity: 1,
+        MaxSize: 2,
+      }),
+      expect.objectContaining({
+        Recurrence: '0 20 * * *',
+        TimeZone: 'Europe/Berlin',
+        MinSize: 0,
+        DesiredCapacity: 0,
+        MaxSize: 2,
+      }),
+    ]),
+  );
+  expect(actions).toHaveLength(2);
+});
+
+test('a stack update keeps the sizes a scheduled action set (a deploy does not wake or resize it)', () => {
+  const [group] = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'));
+  expect(group!.UpdatePolicy).toMatchObject({
+    AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
+  });
+});
+
+test('the database starts 20 minutes before the instances and stops with them, through EventBridge Scheduler', () => {
+  const schedules = resourcesOf(data, 'AWS::Scheduler::Schedule').map(([, p]) => p);
+  const byName = (name: string) => schedules.find((s) => s.Name === name)!;
+  const start = byName('v1-orcha-staging-db-office-hours-start');
+  const stop = byName('v1-orcha-staging-db-office-hours-stop');
+  expect(start).toMatchObject({
+    ScheduleExpression: 'cron(40 6 ? * MON-FRI *)',
+    ScheduleExpressionTimezone: 'Europe/Berlin',
+  });
+  expect(JSON.stringify(start.Target)).toContain(':scheduler:::aws-sdk:rds:startDBInstance"');
+  expect(stop).toMatchObject({
+    ScheduleExpression: 'cron(0 20 * * ? *)',
+    ScheduleExpressionTimezone: 'Europe/Berlin',
+  });
+  expect(JSON.stringify(stop.Target)).toContain(':scheduler:::aws-sdk:rds:stopDBInstance"');
+  for (const s of [start, stop]) {
+    expect(JSON.parse((s.Target as { Input: string }).Input)).toEqual({
+      DbInstanceIdentifier: 'v1-orcha-staging-db',
+    });
+  }
+  expect(schedules).toHaveLength(2);
+});
+
+test("the schedules' role starts and stops this one database, nothing else", () => {
+  const statements = resourcesOf(data, 'AWS::IAM::Policy').flatMap(
+    ([, p]) => (p.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+  );
+  const rds = statements.filter((s) => JSON.stringify(s.Action).includes('rds:'));
+  expect(rds.flatMap((s) => s.Action as string | string[]).sort()).toEqual([
+    'rds:StartDBInstance',
+    'rds:StopDBInstance',
+  ]);
+  for (const s of rds) {
+    expect(s.Resource).toBe('arn:aws:rds:eu-central-1:700558745280:db:v1-orcha-staging-db');
+  }
+});
+
+test('asleep, the "down" alarms evaluate to OK: gated on the desired capacity, with the boot after a wake allowed for', () => {
+  for (const key of ['alb-unhealthy', 'ec2-status-check', 'rds-no-connections']) {
+    const [, alarm] = resourcesOf(ops, 'AWS::CloudWatch::Alarm').find(
+      ([, p]) => p.AlarmName === `v1-orcha-staging-${key}`,
+    )!;
+    const metrics = alarm.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('IF(desired > 0, FILL(m, 0), 1)');
+    expect(metrics.find((m) => m.Id === 'desired')?.MetricStat?.Metric.MetricName).toBe(
+      'GroupDesiredCapacity',
+    );
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 20,
+    });
+  }
+});
+
+test('prod never sleeps: no schedule, plain alarms, and turning office hours on there is refused', () => {
+  Template.fromStack(prodStage.data).resourceCountIs('AWS::Scheduler::Schedule', 0);
+  Template.fromStack(prodStage.compute).resourceCountIs('AWS::AutoScaling::ScheduledAction', 0);
+  Template.fromStack(prodStage.ops).hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmName: 'v1-orcha-alb-unhealthy',
+    MetricName: 'HealthyHostCount',
+    EvaluationPeriods: 3,
+  });
+  const set = {
+    ...environments,
+    prod: { ...environments.prod!, officeHours: { ...loadEnvironment('staging').officeHours } },
+  };
+  expect(() => loadEnvironment('prod', set)).toThrow(ConfigError);
+  expect(() => loadEnvironment('prod', set)).toThrow(
+    /officeHours\.enabled = true: prod serves customers around the clock/,
+  );
+});
+
+test('schedules: days, hours a week, cron fields', () => {
+  expect(awakeDays('MON-FRI')).toEqual([1, 2, 3, 4, 5]);
+  expect(awakeDays('FRI-MON')).toEqual([5, 6, 0, 1]);
+  expect(awakeDays('MON,WED')).toEqual([1, 3]);
+  const schedule = { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', stop: '20:00' };
+  expect(awakeHoursPerWeek(schedule)).toBe(65);
+  expect(officeHoursCron({ ...schedule, start: '00:10' }).databaseStart).toBe('cron(50 23 ? * MON-FRI *)');
+});
+
+test.each([
+  [
+    'officeHours.timeZone',
+    { timeZone: 'Berlin/Nowhere' },
+    /officeHours\.timeZone = "Berlin\/Nowhere": must be an IANA time zone/,
+  ],
+  ['officeHours.days', { days: 'weekdays' }, /officeHours\.days = "weekdays": must be days such as MON-FRI/],
+  [
+    'officeHours.stop',
+    { stop: '07:30' },
+    /officeHours\.stop = "07:30": must be at least an hour after officeHours\.start \(07:00\)/,
+  ],
+])('bad %s: one message naming the field and the value', (_field, change, message) => {
+  const set = {
+    ...environments,
+    staging: {
+      ...environments.staging!,
+      officeHours: { ...loadEnvironment('staging').officeHours, ...change },
+    },
+  };
+  expect(() => loadEnvironment('staging', set)).toThrow(message);
+});
