@@ -56,8 +56,18 @@ function measure(label: string, command: string, commandArgs: () => string[]): n
 }
 
 function printCriticalPath(cdkOut: string): void {
+  const template = pipelineTemplate(cdkOut);
   console.log(`\ncritical path, push → prod approval prompt (${path.relative(root, cdkOut) || cdkOut}):`);
-  for (const line of renderCriticalPath(criticalPath(pipelineTemplate(cdkOut)))) console.log(line);
+  for (const line of renderCriticalPath(criticalPath(template))) console.log(line);
+  // Outside office hours a sleeping environment's -Wake step starts it first.
+  const asleep = criticalPath(template, undefined, { asleep: true });
+  const awake = criticalPath(template);
+  const extra = asleep.at(-1)!.cumulative - awake.at(-1)!.cumulative;
+  if (asleep.some((s) => s.parallel.some((a) => a.endsWith('-Wake')))) {
+    console.log(
+      `  outside office hours (staging asleep, woken first): about ${asleep.at(-1)!.cumulative} minutes (+${extra})`,
+    );
+  }
 }
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'orcha-bench-'));

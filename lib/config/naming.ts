@@ -237,6 +237,14 @@ export class Naming {
     return this.name('db-office-hours-stop');
   }
 
+  /**
+   * Role the infrastructure pipeline assumes, from another account, to wake this environment
+   * (office hours) before deploying it.
+   */
+  public get officeHoursWakeRole(): string {
+    return this.name('wake');
+  }
+
   // --- Stacks
   public stackName(stack: 'Foundation' | 'Data' | 'Compute' | 'Ops'): string {
     return `${this.prefix}-${stack.toLowerCase()}`;
@@ -280,6 +288,7 @@ export class Naming {
       n('ec2-instance-name', this.instanceName),
       n('iam-role', this.serviceRole),
       n('iam-role', this.migrationTestTriggerRole),
+      n('iam-role', this.officeHoursWakeRole),
       n('iam-managed-policy', this.developerPolicy),
       n('elb-load-balancer', this.loadBalancer),
       n('elb-target-group', this.targetGroup),
@@ -351,6 +360,8 @@ export const pipelineNames = {
   pullRequestLogGroup: `/${PRODUCT}-infra/pull-requests`,
   /** Role of the pipeline step that starts an environment's migration test (trusted by that environment). */
   migrationTestStepRole: (envName: string) => `${PRODUCT}-infra-migration-test-${envName}`,
+  /** Role of the pipeline step that wakes an environment with office hours (trusted by that environment). */
+  wakeStepRole: (envName: string) => `${PRODUCT}-infra-wake-${envName}`,
 } as const;
 
 /** An S3 bucket owned by AWS that the instances or the migration test read from. */

@@ -427,6 +427,15 @@ export const environmentSchema = z
         input: env.officeHours.stop,
       });
     }
+    // The database starts 20 minutes before the instances, on the same day.
+    if (env.officeHours.enabled && minutes(env.officeHours.start) < 20) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['officeHours', 'start'],
+        message: 'must be 00:20 or later (the database starts 20 minutes earlier, on the same day)',
+        input: env.officeHours.start,
+      });
+    }
     if (env.compute.appPort === env.compute.replPort) {
       ctx.addIssue({
         code: 'custom',

@@ -95,7 +95,8 @@ export interface OrchaAlarmsProps {
   readonly minHealthyHosts?: number;
   /**
    * The environment sleeps outside office hours (the group is set to zero, the database stops).
-   * The three alarms that say "down" (no healthy host, no instance, no database connection) then
+   * The alarms that say "down" (no healthy host, no instance, no database connection, and with high
+   * availability fewer healthy hosts than the minimum) then
    * count only while the group is meant to run (its desired capacity is above zero), and allow
    * the boot after a wake ({@link WAKE_GRACE_MINUTES}) before they alarm; asleep, they stay OK.
    * @default false
@@ -305,30 +306,41 @@ export class OrchaAlarms extends Construct {
       },
     };
 
-    if (props.sleepsOutsideOfficeHours) {
-      // Asleep (desired capacity 0) the expression is 1, which is not below the threshold of 1:
-      // OK, not ALARM and not INSUFFICIENT_DATA. Awake, it is the metric (missing = 0).
-      const desired = new cloudwatch.Metric({
-        namespace: 'AWS/AutoScaling',
-        metricName: 'GroupDesiredCapacity',
-        dimensionsMap: { AutoScalingGroupName: asgName },
-        statistic: 'Maximum',
+    // The ALB's healthy hosts, before any gating (alb-degraded compares it with another threshold).
+    const healthyHosts = definitions['alb-unhealthy'].metric;
+    /**
+     * Office hours: `metric` while the group is meant to run (desired capacity above zero; no
+     * data then counts as `missing`), and `asleep` while it sleeps: a value on the OK side of the
+     * alarm's threshold, so that it is OK, not ALARM and not INSUFFICIENT_DATA.
+     */
+    const whileAwake = (metric: cloudwatch.IMetric, missing: number, asleep: number, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `IF(desired > 0, FILL(m, ${missing}), ${asleep})`,
+        usingMetrics: {
+          m: metric,
+          desired: new cloudwatch.Metric({
+            namespace: 'AWS/AutoScaling',
+            metricName: 'GroupDesiredCapacity',
+            dimensionsMap: { AutoScalingGroupName: asgName },
+            statistic: 'Maximum',
+            period: minute,
+          }),
+        },
         period: minute,
+        label,
       });
+    if (props.sleepsOutsideOfficeHours) {
+      // Awake, missing data stays breaching as before (0 is below the threshold of 1); asleep 1.
       for (const key of GATED_WHILE_ASLEEP) {
         const d = definitions[key];
         definitions[key] = {
           ...d,
-          metric: new cloudwatch.MathExpression({
-            expression: 'IF(desired > 0, FILL(m, 0), 1)',
-            usingMetrics: { m: d.metric, desired },
-            period: minute,
-            label: `${key} while the group is meant to run`,
-          }),
+          metric: whileAwake(d.metric, 0, 1, `${key} while the group is meant to run`),
           evaluationPeriods: Math.max(d.evaluationPeriods, WAKE_GRACE_MINUTES),
         };
       }
     }
+
     const alarms: Partial<Record<AlarmKey, cloudwatch.Alarm>> = {};
     for (const key of ALARM_KEYS) {
       alarms[key] = notifyingAlarm(this, pascalCase(key), {
@@ -351,10 +363,13 @@ export class OrchaAlarms extends Construct {
         definition: {
           severity: 'operational',
           summary: `Fewer than ${minHealthy} healthy targets behind the ALB for 5 minutes: the application runs without its redundancy.`,
-          metric: definitions['alb-unhealthy'].metric,
+          // Office hours: asleep, and with no data, the threshold itself (not below it: OK).
+          metric: props.sleepsOutsideOfficeHours
+            ? whileAwake(healthyHosts, minHealthy, minHealthy, 'alb-degraded while the group is meant to run')
+            : healthyHosts,
           threshold: minHealthy,
           comparisonOperator: BELOW,
-          evaluationPeriods: 5,
+          evaluationPeriods: props.sleepsOutsideOfficeHours ? WAKE_GRACE_MINUTES : 5,
           treatMissingData: NOT_BREACHING,
         },
       });

@@ -4,7 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { pipelineNames, type Naming } from '../config/naming';
 import { minutes, type EnvironmentConfig } from '../config/schema';
+import { acknowledge } from '../nag';
+import { nagString } from './migration-test/arns';
 
 /** The weekly schedule of an environment with office hours (`officeHours` in the configuration). */
 export type OfficeHoursSchedule = Omit<EnvironmentConfig['officeHours'], 'enabled'>;
@@ -118,12 +121,7 @@ export class OfficeHoursDatabase extends Construct {
   constructor(scope: Construct, id: string, props: OfficeHoursDatabaseProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const dbArn = stack.formatArn({
-      service: 'rds',
-      resource: 'db',
-      resourceName: props.dbInstanceIdentifier,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const dbArn = databaseArn(stack, props.dbInstanceIdentifier, stack.region, stack.account);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
@@ -153,5 +151,110 @@ export class OfficeHoursDatabase extends Construct {
       schedule: scheduler.ScheduleExpression.expression(cron.databaseStop, timeZone),
       target: call('stopDBInstance', 'rds:StopDBInstance'),
     });
+  }
+}
+
+/**
+ * What waking an environment needs (scripts/ops/commands/wake.ts), and nothing more: describe and
+ * start its one database; describe the Auto Scaling groups (a list call IAM authorizes only on
+ * `*`) and resize its one group (whose ARN carries a generated id, hence the `*` in it).
+ */
+export function wakeStatements(
+  stack: Stack,
+  naming: Naming,
+  region: string,
+  account: string,
+): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'StartDatabase',
+      actions: ['rds:DescribeDBInstances', 'rds:StartDBInstance'],
+      resources: [databaseArn(stack, naming.dbInstance, region, account)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'DescribeGroups',
+      actions: ['autoscaling:DescribeAutoScalingGroups'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ResizeGroup',
+      actions: ['autoscaling:UpdateAutoScalingGroup'],
+      resources: [groupArn(stack, naming, region, account)],
+    }),
+  ];
+}
+
+function databaseArn(stack: Stack, dbInstanceIdentifier: string, region: string, account: string): string {
+  return stack.formatArn({
+    service: 'rds',
+    resource: 'db',
+    resourceName: dbInstanceIdentifier,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    region,
+    account,
+  });
+}
+
+function groupArn(stack: Stack, naming: Naming, region: string, account: string): string {
+  return stack.formatArn({
+    service: 'autoscaling',
+    resource: 'autoScalingGroup',
+    resourceName: `*:autoScalingGroupName/${naming.autoScalingGroup}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    region,
+    account,
+  });
+}
+
+/** The two findings of {@link wakeStatements} on the role that holds them. */
+export function acknowledgeWakeFindings(
+  role: iam.IRole,
+  naming: Naming,
+  region: string,
+  account: string,
+): void {
+  const stack = Stack.of(role);
+  acknowledge(
+    role,
+    'AwsSolutions-IAM5[Resource::*]',
+    'autoscaling:DescribeAutoScalingGroups is a read-only list call that IAM authorizes only against "*"; the wake ' +
+      `command filters it to ${naming.autoScalingGroup}. Every other action of the role names one resource.`,
+  );
+  acknowledge(
+    role,
+    `AwsSolutions-IAM5[Resource::${nagString(stack, groupArn(stack, naming, region, account))}]`,
+    `An Auto Scaling group's ARN carries an id generated at creation; the wildcard stands for that id only, the ` +
+      `group name ${naming.autoScalingGroup} is fixed, so exactly the environment's one group can be resized.`,
+  );
+}
+
+export interface OfficeHoursWakeRoleProps {
+  /** Account of the infrastructure pipeline, another account than the environment's. */
+  readonly pipelineAccount: string;
+  readonly naming: Naming;
+}
+
+/**
+ * The role that lets the infrastructure pipeline, in another account, wake this environment
+ * before it deploys it (lib/pipeline/wake-step.ts): the statements of {@link wakeStatements},
+ * trusted by the pipeline step's fixed-name role only.
+ */
+export class OfficeHoursWakeRole extends Construct {
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: OfficeHoursWakeRoleProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { naming } = props;
+    this.role = new iam.Role(this, 'Role', {
+      roleName: naming.officeHoursWakeRole,
+      description: `Lets the infrastructure pipeline (${props.pipelineAccount}) wake ${naming.envName} before deploying it`,
+      assumedBy: new iam.ArnPrincipal(
+        `arn:${stack.partition}:iam::${props.pipelineAccount}:role/${pipelineNames.wakeStepRole(naming.envName)}`,
+      ),
+    });
+    for (const statement of wakeStatements(stack, naming, stack.region, stack.account))
+      this.role.addToPrincipalPolicy(statement);
+    acknowledgeWakeFindings(this.role, naming, stack.region, stack.account);
   }
 }

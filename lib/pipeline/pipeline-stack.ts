@@ -21,6 +21,7 @@ import { SmokeTestStep } from './smoke-test-step';
 import { grantSourceConnection } from './source-connection';
 import { SynthStep } from './synth-step';
 import { TerminationProtectionStep } from './termination-protection-step';
+import { WakeStep } from './wake-step';
 
 export interface PipelineStackProps extends StackProps {
   /** The validated pipeline configuration. */
@@ -116,6 +117,10 @@ export class PipelineStack extends Stack {
       const pre: Step[] = [];
       const next = migrationTests[index + 1];
       if (next) pre.push(next.start);
+      // A sleeping environment (office hours) is woken before its deploy, so that the deploy and
+      // the smoke test find it running: first thing, next to the migration test's start; in a
+      // gated stage after the approval (an approval may wait past the evening's sleep).
+      const wake = WakeStep.forStage(this, stage, source);
       if (index > 0) {
         const review = new ReviewStep({
           stage,
@@ -146,7 +151,9 @@ export class PipelineStack extends Stack {
         const checks: Step[] = [review, ...(migrationTests[index] ? [migrationTests[index].wait] : [])];
         for (const check of checks) approval.addStepDependency(check);
         pre.push(...checks, approval);
+        wake?.addStepDependency(approval);
       }
+      if (wake) pre.push(wake);
       const protect = TerminationProtectionStep.forStage(stage, source, this);
       this.pipeline.addStage(stage, {
         pre: pre.length > 0 ? pre : undefined,

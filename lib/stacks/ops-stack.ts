@@ -19,6 +19,7 @@ import { OrchaAlarms } from '../constructs/alarms';
 import { AppPipeline } from '../constructs/app-pipeline';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { MonthlyCostBudget } from '../constructs/budget';
+import { OfficeHoursWakeRole } from '../constructs/office-hours';
 import { DeveloperAccess } from '../constructs/developer-access';
 import { MigrationTest } from '../constructs/migration-test';
 import { RotationRestart } from '../constructs/rotation-restart';
@@ -50,7 +51,8 @@ export interface OpsStackProps extends StackProps {
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   readonly databaseSubnetGroup: rds.ISubnetGroup;
   /**
-   * Account of the infrastructure pipeline when it differs from this environment's.
+   * Account of the infrastructure pipeline when it differs from this environment's (it may then
+   * start the migration test and, with office hours, wake the environment).
    * @default - same account
    */
   readonly pipelineAccount?: string;
@@ -160,6 +162,10 @@ export class OpsStack extends Stack {
           bucketName: naming.pipelineArtifactsBucket(config.account),
         }),
       });
+    }
+    // The pipeline in another account wakes a sleeping environment through this role before deploying it.
+    if (config.officeHours.enabled && props.pipelineAccount && props.pipelineAccount !== config.account) {
+      new OfficeHoursWakeRole(this, 'OfficeHoursWake', { pipelineAccount: props.pipelineAccount, naming });
     }
 
     this.appPipeline = new AppPipeline(this, 'AppPipeline', {

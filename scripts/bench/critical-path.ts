@@ -29,6 +29,13 @@ export interface Estimate {
 /** One migration test build: queue, snapshot restore (~25 min), migrations, inspection. */
 export const MIGRATION_TEST_MINUTES = 35;
 
+/**
+ * Waking a sleeping environment (office hours): the database starts (~8 min from stopped) while
+ * the instances boot, then the instances wait for it, pass their health checks and are deployed
+ * by CodeDeploy's launch hook (lib/pipeline/wake-step.ts).
+ */
+export const WAKE_ASLEEP_MINUTES = 15;
+
 /** Expected minutes, first match wins (measured orders of magnitude, not promises). */
 export const ESTIMATES: readonly Estimate[] = [
   { match: /^GitHub$/, minutes: 1, why: 'source download' },
@@ -44,6 +51,11 @@ export const ESTIMATES: readonly Estimate[] = [
   },
   { match: /\.Deploy$/, minutes: 3, why: 'stack change set execution' },
   { match: /-SmokeTest$/, minutes: 2, why: 'health URL, first attempt usually passes' },
+  {
+    match: /-Wake$/,
+    minutes: 1,
+    why: `office hours: the environment is awake, two describe calls (asleep: ${WAKE_ASLEEP_MINUTES} min, see WAKE_ASLEEP_MINUTES)`,
+  },
   { match: /-MigrationTestStart$/, minutes: 1, why: 'StartBuild of the migration test (it runs on its own)' },
   {
     match: /-MigrationTest$/,
@@ -85,10 +97,25 @@ function projectOf(template: Record<string, unknown>, action: Action): Record<st
   return id ? resources[id].Properties : undefined;
 }
 
+/** Which case the path is estimated for. */
+export interface PathOptions {
+  /**
+   * The push comes outside office hours: a sleeping environment's `-Wake` step starts it.
+   * @default false (a push during office hours: the environments are awake)
+   */
+  readonly asleep?: boolean;
+}
+
 /** Expected minutes of one action of the pipeline template. */
-export function actionMinutes(template: Record<string, unknown>, action: Action): number {
-  const estimate = ESTIMATES.find((e) => e.match.test(action.Name));
-  if (!estimate) throw new Error(`no estimate for pipeline action ${action.Name}: add one to ESTIMATES`);
+export function actionMinutes(
+  template: Record<string, unknown>,
+  action: Action,
+  options: PathOptions = {},
+): number {
+  const found = ESTIMATES.find((e) => e.match.test(action.Name));
+  if (!found) throw new Error(`no estimate for pipeline action ${action.Name}: add one to ESTIMATES`);
+  const estimate =
+    options.asleep && action.Name.endsWith('-Wake') ? { ...found, minutes: WAKE_ASLEEP_MINUTES } : found;
   const project = action.ActionTypeId.Provider === 'CodeBuild' ? projectOf(template, action) : undefined;
   if (!project || !JSON.stringify(project.Source).includes('npm ci')) return estimate.minutes;
   const cache = project.Cache as { Type?: string; Modes?: string[] } | undefined;
@@ -97,7 +124,11 @@ export function actionMinutes(template: Record<string, unknown>, action: Action)
 }
 
 /** The critical path to the approval named `approval` (default: the last `-Approve` action). */
-export function criticalPath(template: Record<string, unknown>, approval?: string): PathStep[] {
+export function criticalPath(
+  template: Record<string, unknown>,
+  approval?: string,
+  options: PathOptions = {},
+): PathStep[] {
   const resources = template.Resources as Record<
     string,
     { Type: string; Properties: Record<string, unknown> }
@@ -117,7 +148,7 @@ export function criticalPath(template: Record<string, unknown>, approval?: strin
     for (const runOrder of orders) {
       const group = stage.Actions.filter((a) => (a.RunOrder ?? 1) === runOrder);
       const timed = group.map((a) => {
-        const minutes = actionMinutes(template, a);
+        const minutes = actionMinutes(template, a, options);
         const startedAt = started.get(`${a.Name}Start`);
         // Waiting for a build started earlier: what remains of it (at least one minute).
         if (startedAt === undefined) return { name: a.Name, minutes };
@@ -125,8 +156,11 @@ export function criticalPath(template: Record<string, unknown>, approval?: strin
         return { name: a.Name, minutes: minutes - MIGRATION_TEST_MINUTES + remaining };
       });
       const longest = timed.reduce((a, b) => (b.minutes > a.minutes ? b : a));
+      // A test runs from when its start action ended, not from when the longest action next to
+      // it (a wake step) did.
+      for (const t of timed)
+        if (t.name.endsWith('-MigrationTestStart')) started.set(t.name, cumulative + t.minutes);
       cumulative += longest.minutes;
-      for (const t of timed) if (t.name.endsWith('-MigrationTestStart')) started.set(t.name, cumulative);
       steps.push({
         stage: stage.Name,
         runOrder,

@@ -206,6 +206,10 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--role-arn <arn>', 'role to assume in the environment account (the pipeline uses its wake role)')
     .option('--wait <seconds>', 'seconds to wait until awake (0: start and return)', integer(0, 7200), 1800)
     .option('--poll <seconds>', 'seconds between checks', integer(1, 300), 30)
+    .option(
+      '--allow-missing',
+      'nothing deployed yet (no database, or the --role-arn role cannot be assumed) is success: the first deploy',
+    )
     .action(
       async (o: {
         env: string;
@@ -214,6 +218,7 @@ export function buildProgram(deps: CliDeps): Command {
         roleArn?: string;
         wait: number;
         poll: number;
+        allowMissing?: boolean;
       }) => {
         await wake(
           {
@@ -223,6 +228,7 @@ export function buildProgram(deps: CliDeps): Command {
             roleArn: o.roleArn,
             waitSeconds: o.wait,
             pollSeconds: o.poll,
+            allowMissing: o.allowMissing === true,
           },
           deps,
         );

@@ -1,14 +1,14 @@
 /**
  * Office hours (staging as committed: MON-FRI 07:00-20:00 Europe/Berlin): the instances scale to
  * zero and the database stops outside them, the "down" alarms stay quiet while asleep, prod may
- * not sleep. Wake on demand: test/ops/wake.test.ts; the pipeline's wake step:
- * test/pipeline/wake-step.test.ts; the cost of the hours: test/cost/report.test.ts.
+ * not sleep. Wake on demand: test/scripts/ops/commands/wake.test.ts; the pipeline's wake step:
+ * test/pipeline/wake-step.test.ts; the cost of the hours: test/scripts/cost/report.test.ts.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { environments } from '../../lib/config/environments';
 import { ConfigError, loadEnvironment } from '../../lib/config/load';
 import { awakeDays, awakeHoursPerWeek, officeHoursCron } from '../../lib/constructs/office-hours';
-import { buildStages, resourcesOf } from '../helpers';
+import { buildStages, buildVariant, resourcesOf } from '../helpers';
 
 const { staging: stage, prod: prodStage } = buildStages('staging', 'prod');
 const compute = Template.fromStack(stage.compute);
@@ -128,7 +128,7 @@ test('schedules: days, hours a week, cron fields', () => {
   expect(awakeDays('MON,WED')).toEqual([1, 3]);
   const schedule = { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', stop: '20:00' };
   expect(awakeHoursPerWeek(schedule)).toBe(65);
-  expect(officeHoursCron({ ...schedule, start: '00:10' }).databaseStart).toBe('cron(50 23 ? * MON-FRI *)');
+  expect(officeHoursCron({ ...schedule, start: '07:10' }).databaseStart).toBe('cron(50 6 ? * MON-FRI *)');
 });
 
 test.each([
@@ -138,6 +138,11 @@ test.each([
     /officeHours\.timeZone = "Berlin\/Nowhere": must be an IANA time zone/,
   ],
   ['officeHours.days', { days: 'weekdays' }, /officeHours\.days = "weekdays": must be days such as MON-FRI/],
+  [
+    'officeHours.start',
+    { start: '00:10' },
+    /officeHours\.start = "00:10": must be 00:20 or later \(the database starts 20 minutes earlier, on the same day\)/,
+  ],
   [
     'officeHours.stop',
     { stop: '07:30' },
@@ -152,4 +157,34 @@ test.each([
     },
   };
   expect(() => loadEnvironment('staging', set)).toThrow(message);
+});
+
+test('with high availability, alb-degraded is gated too: asleep, and with no data, it sits on its threshold (OK)', () => {
+  const ha = buildVariant('staging', (i) => ({
+    ...i,
+    compute: { ...i.compute, minCapacity: 2, maxCapacity: 3 },
+  }));
+  const [, alarm] = resourcesOf(Template.fromStack(ha.ops), 'AWS::CloudWatch::Alarm').find(
+    ([, p]) => p.AlarmName === 'v1-orcha-staging-alb-degraded',
+  )!;
+  const metrics = alarm.Metrics as { Expression?: string }[];
+  expect(metrics.find((m) => m.Expression)?.Expression).toBe('IF(desired > 0, FILL(m, 2), 2)');
+  expect(alarm).toMatchObject({
+    Threshold: 2,
+    ComparisonOperator: 'LessThanThreshold',
+    EvaluationPeriods: 20,
+  });
+});
+
+test('turning office hours on or off changes no property of the database, its subnet group or its secret', () => {
+  const off = buildVariant('staging', (i) => ({
+    ...i,
+    officeHours: { ...loadEnvironment('staging').officeHours, enabled: false },
+  }));
+  const offData = Template.fromStack(off.data);
+  for (const type of ['AWS::RDS::DBInstance', 'AWS::RDS::DBSubnetGroup', 'AWS::SecretsManager::Secret']) {
+    expect([type, offData.findResources(type)]).toEqual([type, data.findResources(type)]);
+  }
+  offData.resourceCountIs('AWS::Scheduler::Schedule', 0);
+  Template.fromStack(off.compute).resourceCountIs('AWS::AutoScaling::ScheduledAction', 0);
 });

@@ -20,6 +20,23 @@ export interface WakeOptions {
   waitSeconds?: number;
   /** Seconds between checks. */
   pollSeconds?: number;
+  /**
+   * Nothing deployed yet (no database, or the wake role cannot be assumed because the stage that
+   * creates it has not been deployed): say so and succeed. The pipeline's first deploy needs it.
+   */
+  allowMissing?: boolean;
+}
+
+/** What {@link wake}'s status check returns for a database that does not exist. */
+const NOT_FOUND = 'not found';
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : '';
+}
+
+/** STS refused the role: it does not exist yet, or does not trust the caller. */
+function isAssumeRoleDenied(err: unknown): boolean {
+  return err instanceof Error && /AccessDenied/.test(err.message) && /AssumeRole/.test(err.message);
 }
 
 export interface WakeDeps {
@@ -33,7 +50,7 @@ export interface WakeDeps {
   now(): number;
 }
 
-export type WakeOutcome = 'always-on' | 'awake' | 'started';
+export type WakeOutcome = 'always-on' | 'awake' | 'started' | 'not-deployed';
 
 export interface WakeResult {
   outcome: WakeOutcome;
@@ -63,11 +80,23 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
     profile: options.profile,
     roleArn: options.roleArn,
   };
-  await verifyAccount(deps.clients.sts(target), {
-    account: config.account,
-    envName: config.name,
-    profile: options.profile,
-  });
+  const notDeployed = (why: string): WakeResult => {
+    out.info(`${config.name} is not deployed yet (${why}): nothing to wake.`);
+    return { outcome: 'not-deployed', startedDatabase: false, resizedGroup: false };
+  };
+  try {
+    await verifyAccount(deps.clients.sts(target), {
+      account: config.account,
+      envName: config.name,
+      profile: options.profile,
+    });
+  } catch (err) {
+    // The wake role is created by the environment's own deploy.
+    if (options.allowMissing && options.roleArn && isAssumeRoleDenied(err)) {
+      return notDeployed(`${options.roleArn} cannot be assumed`);
+    }
+    throw err;
+  }
   const rds = deps.clients.rds(target);
   const autoscaling = deps.clients.autoscaling(target);
   const deadline = deps.now() + (options.waitSeconds ?? 1800) * 1000;
@@ -82,6 +111,7 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
       const res = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db }));
       return res.DBInstances?.[0]?.DBInstanceStatus ?? 'unknown';
     } catch (err) {
+      if (errorName(err) === 'DBInstanceNotFoundFault') return NOT_FOUND;
       throw toOpsError(err, `Cannot describe ${db}`);
     }
   };
@@ -98,6 +128,10 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
 
   // --- Database
   let status = await dbStatus();
+  if (status === NOT_FOUND) {
+    if (options.allowMissing) return notDeployed(`no database ${db}`);
+    throw new OperationError(`Database ${db} not found: is ${config.name} deployed?`);
+  }
   let startedDatabase = false;
   if (status === 'stopping') {
     out.info(`${db} is stopping; waiting until it has stopped to start it again.`);

@@ -1,4 +1,9 @@
-import { NPM_CI, criticalPath, renderCriticalPath } from '../../../scripts/bench/critical-path';
+import {
+  NPM_CI,
+  WAKE_ASLEEP_MINUTES,
+  criticalPath,
+  renderCriticalPath,
+} from '../../../scripts/bench/critical-path';
 
 /** A pipeline template of the given stages; `npm` marks actions whose project runs npm ci. */
 function template(
@@ -102,4 +107,30 @@ test('an action without an estimate is an error that names it', () => {
       template([{ name: 'X', actions: [{ name: 'Mystery' }, { name: 'A-Approve', approval: true }] }]),
     ),
   ).toThrow('no estimate for pipeline action Mystery');
+});
+
+test('a wake step: awake it costs its minute next to the start of the test; asleep the test running meanwhile absorbs most of it', () => {
+  const withWake = [
+    sequential[0],
+    {
+      name: 'Staging',
+      actions: [
+        { name: 'Prod-MigrationTestStart', runOrder: 1 },
+        { name: 'Staging-Wake', runOrder: 1 },
+        { name: 'v1-orcha-staging-compute.Deploy', runOrder: 2 },
+        { name: 'Staging-SmokeTest', runOrder: 3 },
+      ],
+    },
+    sequential[2],
+  ];
+  const awake = criticalPath(template(withWake));
+  expect(awake.find((s) => s.stage === 'Staging' && s.runOrder === 1)!.minutes).toBe(1);
+  const asleep = criticalPath(template(withWake), undefined, { asleep: true });
+  expect(asleep.find((s) => s.stage === 'Staging' && s.runOrder === 1)).toMatchObject({
+    action: 'Staging-Wake',
+    minutes: WAKE_ASLEEP_MINUTES,
+  });
+  // Staging takes 15 + 8 + 2 = 25 min of the test's 35 instead of 1 + 8 + 2: 14 more minutes of
+  // staging, 14 fewer of waiting for the test (both still under 35): no change at all.
+  expect(asleep.at(-1)!.cumulative).toBe(awake.at(-1)!.cumulative);
 });

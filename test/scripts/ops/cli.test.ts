@@ -59,7 +59,7 @@ describe('ops CLI', () => {
   test('--help lists every command and the exit codes, offline', async () => {
     const { code, out } = await cli(['--help']);
     expect(code).toBe(ExitCode.Ok);
-    for (const command of ['delegate-subdomain', 'update-secrets', 'redrive-dlq', 'session']) {
+    for (const command of ['delegate-subdomain', 'update-secrets', 'redrive-dlq', 'session', 'wake']) {
       expect(out.stdout()).toContain(command);
     }
     expect(out.stdout()).toContain('Usage: npm run ops -- [options] [command]');
@@ -81,6 +81,7 @@ describe('ops CLI', () => {
     ['update-secrets', ['--env <env>', '--from-file <file>', '--dry-run', '--profile']],
     ['redrive-dlq', ['--queue <queue>', 'which DLQ: ingest, email-acquire or tenant:<name>', '--dry-run']],
     ['session', ['--repl', '--exec', '--local-port', '--region']],
+    ['wake', ['--env <env>', '--role-arn <arn>', '--wait <seconds>', '--allow-missing']],
   ])('%s --help works offline', async (command, options) => {
     const { code, out } = await cli([command, '--help']);
     expect(code).toBe(ExitCode.Ok);
@@ -188,6 +189,35 @@ describe('ops CLI', () => {
       expect(out.stdout()).toContain('--region eu-west-1 --profile p1');
       expect(out.stdout()).toContain('"localPortNumber":["19878"]');
       expect(clients.targets[0]?.target).toEqual({ region: 'eu-west-1', profile: 'p1' });
+    });
+
+    test("wake as the pipeline's Staging-Wake runs it: the role assumed, nothing deployed yet is success", async () => {
+      const sts = mockedSts();
+      sts.mock
+        .on(GetCallerIdentityCommand)
+        .rejects(
+          awsError('AccessDenied', 'User: x is not authorized to perform: sts:AssumeRole on resource: y'),
+        );
+      const roleArn = 'arn:aws:iam::111122223333:role/v1-orcha-staging-wake';
+      const clients = factory({ sts: () => sts.client });
+      const { code, out } = await cli(
+        [
+          'wake',
+          '--env',
+          'staging',
+          '--wait',
+          '2400',
+          '--poll',
+          '20',
+          '--allow-missing',
+          '--role-arn',
+          roleArn,
+        ],
+        clients,
+      );
+      expect(code).toBe(ExitCode.Ok);
+      expect(clients.targets[0]?.target).toEqual({ region: 'eu-central-1', roleArn });
+      expect(out.stdout()).toContain('staging is not deployed yet');
     });
 
     test('redrive-dlq --dry-run --queue email-acquire', async () => {

@@ -17,7 +17,8 @@ function setup(opts: { account?: string; dbStates: string[]; desired: number; in
   const states = [...opts.dbStates];
   rdsMock.on(DescribeDBInstancesCommand).callsFake(() => {
     const state = states.length > 1 ? states.shift() : states[0];
-    if (state === 'missing') throw awsError('DBInstanceNotFoundFault', 'DBInstance v1-orcha-staging-db not found.');
+    if (state === 'missing')
+      throw awsError('DBInstanceNotFoundFault', 'DBInstance v1-orcha-staging-db not found.');
     return { DBInstances: [{ DBInstanceStatus: state }] };
   });
   rdsMock.on(StartDBInstanceCommand).resolves({});
@@ -144,5 +145,7 @@ test("another account: a wake role that cannot be assumed yet (before the stage'
   expect((await wake({ env: 'staging', roleArn, allowMissing: true }, deps)).outcome).toBe('not-deployed');
   expect(rdsMock.calls()).toHaveLength(0);
   // Without the flag the same refusal stops the command.
-  await expect(wake({ env: 'staging', roleArn }, deps)).rejects.toMatchObject({ exitCode: ExitCode.Credentials });
+  await expect(wake({ env: 'staging', roleArn }, deps)).rejects.toMatchObject({
+    exitCode: ExitCode.Credentials,
+  });
 });

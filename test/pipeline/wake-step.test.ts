@@ -1,0 +1,220 @@
+/**
+ * `Staging-Wake` (lib/pipeline/wake-step.ts): staging sleeps outside office hours, so the pipeline
+ * wakes it before its stacks deploy and its smoke test (the gate before prod) runs; in parallel
+ * with the start of prod's migration test, so that a push during office hours waits no longer.
+ * The command the step runs is run here through the ops CLI; its role may do what waking needs,
+ * on staging's database and group only.
+ */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeDBInstancesCommand, RDSClient, StartDBInstanceCommand } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { buildApp } from '../../lib/app';
+import { environments } from '../../lib/config/environments';
+import { WAKE_ASLEEP_MINUTES, criticalPath } from '../../scripts/bench/critical-path';
+import { ExitCode } from '../../scripts/ops/errors';
+import { main } from '../../scripts/ops/program';
+import { REGION, captureOutput, cliDeps, factory, mockedSts } from '../helpers/ops';
+import { resourcesOf } from '../helpers';
+
+const built = buildApp(new App());
+const template = Template.fromStack(built.pipeline!);
+
+interface Action {
+  Name: string;
+  RunOrder: number;
+  ActionTypeId: { Category: string };
+  Configuration?: { ProjectName?: unknown };
+}
+const stages = resourcesOf(template, 'AWS::CodePipeline::Pipeline')[0]![1].Stages as {
+  Name: string;
+  Actions: Action[];
+}[];
+const staging = stages.find((s) => s.Name === 'Staging')!;
+const wake = staging.Actions.find((a) => a.Name === 'Staging-Wake')!;
+
+/** The shell commands of the action's CodeBuild project. */
+function commandsOf(t: Template, action: Action): string[] {
+  const ref = JSON.stringify(action.Configuration?.ProjectName);
+  const [, project] = resourcesOf(t, 'AWS::CodeBuild::Project').find(([id]) => ref.includes(`"${id}"`))!;
+  const spec = JSON.parse((project.Source as { BuildSpec: string }).BuildSpec) as {
+    phases: { build: { commands: string[] } };
+  };
+  return spec.phases.build.commands;
+}
+
+/** The argv of `npx tsx scripts/ops/cli.ts …` in the step's commands. */
+function opsArgv(commands: string[]): string[] {
+  const line = commands.find((c) => c.includes('scripts/ops/cli.ts'))!;
+  return line.split('scripts/ops/cli.ts ')[1]!.trim().split(/\s+/);
+}
+
+test('first thing in Staging, next to the start of the migration test, before every staging deploy', () => {
+  const start = staging.Actions.find((a) => a.Name === 'Prod-MigrationTestStart')!;
+  expect(wake.RunOrder).toBe(start.RunOrder);
+  const deploys = staging.Actions.filter((a) => a.ActionTypeId.Category === 'Deploy');
+  expect(deploys.length).toBeGreaterThan(0);
+  for (const d of deploys) expect(d.RunOrder).toBeGreaterThan(wake.RunOrder);
+  // prod never sleeps: no step wakes it.
+  expect(stages.flatMap((s) => s.Actions.map((a) => a.Name))).not.toContain('Prod-Wake');
+});
+
+test('the command it runs wakes staging (run here through the ops CLI with mocked AWS)', async () => {
+  const argv = opsArgv(commandsOf(template, wake));
+  expect(argv).toEqual(expect.arrayContaining(['wake', '--env', 'staging', '--allow-missing']));
+  expect(argv).not.toContain('--role-arn'); // same account: its own role
+  const sts = mockedSts();
+  const rds = new RDSClient({ region: REGION });
+  const rdsMock = mockClient(rds);
+  const states = ['stopped', 'available'];
+  rdsMock
+    .on(DescribeDBInstancesCommand)
+    .callsFake(() => ({ DBInstances: [{ DBInstanceStatus: states.shift() ?? 'available' }] }));
+  rdsMock.on(StartDBInstanceCommand).resolves({});
+  const asg = new AutoScalingClient({ region: REGION });
+  const asgMock = mockClient(asg);
+  asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      {
+        AutoScalingGroupName: 'v1-orcha-staging-asg',
+        MinSize: 0,
+        MaxSize: 2,
+        DesiredCapacity: 0,
+        Instances: [
+          {
+            InstanceId: 'i-1',
+            LifecycleState: 'InService',
+            HealthStatus: 'Healthy',
+          } as never,
+        ],
+      } as never,
+    ],
+  });
+  asgMock.on(UpdateAutoScalingGroupCommand).resolves({});
+  const out = captureOutput();
+  const code = await main(
+    ['node', 'ops', ...argv],
+    cliDeps(factory({ sts: () => sts.client, rds: () => rds, autoscaling: () => asg }), out),
+  );
+  expect([code, out.stderr()]).toEqual([ExitCode.Ok, '']);
+  expect(rdsMock.commandCalls(StartDBInstanceCommand)[0]!.args[0].input).toEqual({
+    DBInstanceIdentifier: 'v1-orcha-staging-db',
+  });
+  expect(asgMock.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(1);
+});
+
+test('its role may start staging’s database and resize staging’s group, nothing else', () => {
+  template.hasResourceProperties('AWS::IAM::Role', {
+    RoleName: 'v1-orcha-infra-wake-staging',
+    AssumeRolePolicyDocument: {
+      Statement: [Match.objectLike({ Principal: { Service: 'codebuild.amazonaws.com' } })],
+    },
+  });
+  const [roleId] = resourcesOf(template, 'AWS::IAM::Role').find(
+    ([, p]) => p.RoleName === 'v1-orcha-infra-wake-staging',
+  )!;
+  const [, policy] = resourcesOf(template, 'AWS::IAM::Policy').find(([, p]) =>
+    JSON.stringify(p.Roles).includes(`"${roleId}"`),
+  )!;
+  const statements = (policy.PolicyDocument as { Statement: { Sid?: string }[] }).Statement;
+  const own = statements.filter((s) =>
+    ['StartDatabase', 'DescribeGroups', 'ResizeGroup'].includes(s.Sid ?? ''),
+  );
+  expect(own).toEqual([
+    {
+      Sid: 'StartDatabase',
+      Effect: 'Allow',
+      Action: ['rds:DescribeDBInstances', 'rds:StartDBInstance'],
+      Resource: 'arn:aws:rds:eu-central-1:700558745280:db:v1-orcha-staging-db',
+    },
+    {
+      Sid: 'DescribeGroups',
+      Effect: 'Allow',
+      Action: 'autoscaling:DescribeAutoScalingGroups',
+      Resource: '*',
+    },
+    {
+      Sid: 'ResizeGroup',
+      Effect: 'Allow',
+      Action: 'autoscaling:UpdateAutoScalingGroup',
+      Resource:
+        'arn:aws:autoscaling:eu-central-1:700558745280:autoScalingGroup:*:autoScalingGroupName/v1-orcha-staging-asg',
+    },
+  ]);
+  // Nothing that stops, deletes or assumes anything.
+  expect(JSON.stringify(policy.PolicyDocument)).not.toMatch(
+    /StopDB|Delete|sts:AssumeRole|rds:\*|autoscaling:\*/,
+  );
+});
+
+test('lead time: awake, the wake step costs nothing; asleep, the migration test running meanwhile absorbs most of it', () => {
+  const json = template.toJSON() as Record<string, unknown>;
+  const awake = criticalPath(json);
+  const asleep = criticalPath(json, undefined, { asleep: true });
+  const first = awake.find((s) => s.parallel.includes('Staging-Wake'))!;
+  expect(first.parallel).toEqual(expect.arrayContaining(['Staging-Wake', 'Prod-MigrationTestStart']));
+  const extra = asleep.at(-1)!.cumulative - awake.at(-1)!.cumulative;
+  expect(extra).toBeGreaterThan(0);
+  expect(extra).toBeLessThan(WAKE_ASLEEP_MINUTES);
+});
+
+describe('staging in another account than the pipeline', () => {
+  const other = buildApp(new App(), {
+    environments: {
+      ...environments,
+      // Alone in its account, staging owns the account's Session Manager preferences.
+      staging: {
+        ...environments.staging,
+        account: '111122223333',
+        compute: { ...environments.staging.compute, sessionManagerPreferences: true },
+      },
+    },
+  });
+  const pipeline = Template.fromStack(other.pipeline!);
+  const stagingOps = Template.fromStack(other.stages.staging.ops);
+
+  test('the step may only assume staging’s wake role, and passes it to the command', () => {
+    const roleArn = 'arn:aws:iam::111122223333:role/v1-orcha-staging-wake';
+    pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }]),
+      },
+    });
+    const step = (
+      resourcesOf(pipeline, 'AWS::CodePipeline::Pipeline')[0]![1].Stages as { Actions: Action[] }[]
+    )
+      .flatMap((s) => s.Actions)
+      .find((a) => a.Name === 'Staging-Wake')!;
+    expect(opsArgv(commandsOf(pipeline, step))).toEqual(expect.arrayContaining(['--role-arn', roleArn]));
+    expect(JSON.stringify(pipeline.toJSON())).not.toContain('rds:StartDBInstance');
+  });
+
+  test('staging creates the wake role, trusted by the step role only, with the same narrow statements', () => {
+    stagingOps.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'v1-orcha-staging-wake',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRole',
+            Principal: { AWS: 'arn:aws:iam::700558745280:role/v1-orcha-infra-wake-staging' },
+          }),
+        ],
+      },
+    });
+    stagingOps.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'StartDatabase',
+            Action: ['rds:DescribeDBInstances', 'rds:StartDBInstance'],
+          }),
+        ]),
+      },
+    });
+  });
+});
