@@ -11,7 +11,7 @@ export const WAKE_WAIT_MINUTES = 40;
 
 /**
  * `<Stage>-Wake`, first thing in a stage whose environment sleeps outside office hours
- * (`officeHours.enabled`): runs `npm run ops -- wake` (scripts/ops/commands/wake.ts), which starts
+ * (`officeHours.enabled`): runs `npm run ops -- wake` scripts/ops/commands/wake.ts), which starts
  * the database, restores the Auto Scaling group and waits until the database is available and
  * the instances are in service, so that the deploy updates a running environment and the smoke
  * test after it finds the application. Awake (office hours), it only describes both and goes on.
@@ -57,7 +57,7 @@ export class WakeStep extends CodeBuildStep {
       installCommands: ['npm ci --no-audit --no-fund'],
       commands: [
         // --allow-missing: before the environment's first deploy there is nothing to wake.
-        `npx tsx scripts/ops/cli.ts wake --env ${config.name} --wait ${WAKE_WAIT_MINUTES * 60} --poll 20 --allow-missing` +
+        `npx tsx codebuild/wake.ts --env ${config.name} --wait ${WAKE_WAIT_MINUTES * 60} --poll 20 --allow-missing` +
           (crossAccount ? ` --role-arn ${wakeRoleArn}` : ''),
       ],
       timeout: Duration.minutes(WAKE_WAIT_MINUTES + 15),

@@ -453,6 +453,7 @@ describe('infrastructure pipeline', () => {
         'codebuild/smoke-test.ts',
         'codebuild/termination-protection.ts',
         'codebuild/migration-test/trigger.ts',
+        'codebuild/wake.ts',
       ]),
     );
     for (const script of scripts) expect(existsSync(path.join(root, script))).toBe(true);

@@ -48,10 +48,10 @@ function commandsOf(t: Template, action: Action): string[] {
   return spec.phases.build.commands;
 }
 
-/** The argv of `npx tsx scripts/ops/cli.ts …` in the step's commands. */
+/** The ops CLI's argv of `npx tsx codebuild/wake.ts …` in the step's commands (the script runs `ops wake …`). */
 function opsArgv(commands: string[]): string[] {
-  const line = commands.find((c) => c.includes('scripts/ops/cli.ts'))!;
-  return line.split('scripts/ops/cli.ts ')[1]!.trim().split(/\s+/);
+  const line = commands.find((c) => c.includes('codebuild/wake.ts'))!;
+  return ['wake', ...line.split('codebuild/wake.ts ')[1]!.trim().split(/\s+/)];
 }
 
 test('first thing in Staging, next to the start of the migration test, before every staging deploy', () => {
