@@ -11,7 +11,8 @@ export const WAKE_WAIT_MINUTES = 40;
 
 /**
  * `<Stage>-Wake`, first thing in a stage whose environment sleeps outside office hours
- * (`officeHours.enabled`): runs `npm run ops -- wake` scripts/ops/commands/wake.ts), which starts
+ * (`officeHours.enabled`): runs codebuild/wake.ts, the ops command `wake`
+ * (scripts/ops/commands/wake.ts), which starts
  * the database, restores the Auto Scaling group and waits until the database is available and
  * the instances are in service, so that the deploy updates a running environment and the smoke
  * test after it finds the application. Awake (office hours), it only describes both and goes on.
