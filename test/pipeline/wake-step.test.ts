@@ -152,7 +152,7 @@ test('its role may start staging’s database and resize staging’s group, noth
   );
 });
 
-test('lead time: awake, the wake step costs nothing; asleep, the migration test running meanwhile absorbs most of it', () => {
+test('lead time: awake, the wake step costs nothing; asleep, at most its own minutes (the migration test runs meanwhile)', () => {
   const json = template.toJSON() as Record<string, unknown>;
   const awake = criticalPath(json);
   const asleep = criticalPath(json, undefined, { asleep: true });

@@ -109,7 +109,7 @@ test('an action without an estimate is an error that names it', () => {
   ).toThrow('no estimate for pipeline action Mystery');
 });
 
-test('a wake step: awake it costs its minute next to the start of the test; asleep the test running meanwhile absorbs most of it', () => {
+test('a wake step: awake it costs its minute next to the start of the test; asleep the test running meanwhile absorbs what it has to spare', () => {
   const withWake = [
     sequential[0],
     {
