@@ -9,7 +9,8 @@ import { failedPlugins, failureLines, type ValidationReport } from './validation
 /** The context keys this app reads (`-c key=value`). */
 export const APP_CONTEXT_KEYS: Readonly<Record<string, string>> = {
   env: 'synthesize one environment only, deployable directly (-c env=dev)',
-  [COMPLIANCE_PACKS_CONTEXT]: 'extra report-only cdk-nag packs (-c compliancePacks=nist,hipaa,pci or all)',
+  [COMPLIANCE_PACKS_CONTEXT]:
+    'extra report-only cdk-nag packs (-c compliancePacks=hipaa,pci or all; nist is always enforced)',
 };
 
 /**

@@ -7,6 +7,7 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { acknowledge } from '../nag';
 import { Construct } from 'constructs';
 
 /**
@@ -411,6 +412,13 @@ export function notifyingAlarm(
     actionsEnabled: d.severity !== 'critical' || (props.pageOnCritical ?? true),
   });
   alarm.addAlarmAction(action);
+  if (d.severity === 'critical' && !(props.pageOnCritical ?? true)) {
+    acknowledge(
+      alarm,
+      'NIST.800.53.R5-CloudWatchAlarmAction',
+      `Critical alarm ${props.alarmName} has its topic action attached but disabled by configuration (monitoring.pageOnCriticalAlarms: false, outside prod): its state shows in CloudWatch for whoever works on this environment, and nobody is paged for an environment that is torn down and rebuilt freely. One switch turns paging on.`,
+    );
+  }
   // Critical alarms also say when they clear, so whoever was paged knows it is over.
   if (d.severity === 'critical') alarm.addOkAction(action);
   return alarm;

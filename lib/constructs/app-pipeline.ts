@@ -13,7 +13,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { RUNNER_ENV, RUNNER_EXPORTS, type VerdictMode } from '../config/migration-test-contract';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { ArtifactBucket } from './artifact-bucket';
 import { grantUseConnection } from './connection-access';
 import { repositoryUriOf } from './image-repository';
@@ -451,6 +451,44 @@ export class AppPipeline extends Construct {
         }),
       ],
     });
+    this.acknowledgeInlinePolicies({ buildRole, sourceRole, deployRole, recordRole });
+  }
+
+  /** NIST IAMNoInlinePolicy, once per role of the pipeline, each saying what that role may do. */
+  private acknowledgeInlinePolicies(roles: Record<string, iam.IRole>): void {
+    const what: Record<string, string> = {
+      buildRole:
+        'may read the source artifact, upload the deployment bundle, push images to the one repository and write the build log group',
+      sourceRole: 'may use the GitHub connection and upload the repository snapshot to the artifacts bucket',
+      deployRole:
+        'may read the deployment bundle and start deployments of the one CodeDeploy deployment group',
+      recordRole: 'may read image.env from the bundle and tag the deployed image in the one repository',
+    };
+    for (const [key, role] of Object.entries(roles)) {
+      acknowledgeInlinePolicy(
+        role,
+        `The application pipeline's ${key.replace(/Role$/, '')} role ${what[key]}`,
+      );
+    }
+    acknowledgeInlinePolicy(
+      this.pipeline.role,
+      "The application pipeline's service role may move artifacts through the one artifacts bucket and assume its own action roles",
+    );
+    const approval = this.node.tryFindChild('ApprovalActionRole');
+    if (approval) {
+      acknowledgeInlinePolicy(
+        approval,
+        "The application pipeline's approval action role may publish the approval request to the one alerts topic (with its key)",
+      );
+    }
+    // The roles CodePipeline creates for the CodeBuild actions: each may start and read its one project.
+    for (const role of this.pipeline.node.findAll().filter((c) => c.node.id === 'CodePipelineActionRole')) {
+      const action = role.node.scope!;
+      acknowledgeInlinePolicy(
+        role,
+        `The application pipeline's role of the ${action.node.scope!.node.id}/${action.node.id} action may start and read the builds of that action's one CodeBuild project`,
+      );
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { lambdaCode } from './esbuild-bundling';
 import { projectPath } from '../config/project';
 import { managedLogGroup } from './log-group';
+import { acknowledgeInlinePolicy, acknowledgeProviderFunction } from '../nag';
 
 const MIRROR_ENTRY = projectPath('lambda', 'tool-mirror', 'index.ts');
 
@@ -99,6 +100,15 @@ export class ComposePlugin extends Construct {
       timeout: Duration.minutes(3),
       logGroup,
     });
+    acknowledgeInlinePolicy(
+      role,
+      'The Compose plugin mirror function role may write its own log group and read and write the one pinned plugin object in the pipeline artifacts bucket',
+    );
+    acknowledgeProviderFunction(
+      this.function,
+      'The Compose plugin mirror function (Custom::ToolMirror)',
+      'the HTTPS download of the pinned release and S3',
+    );
     this.resource = new CustomResource(this, 'Copy', {
       serviceToken: this.function.functionArn,
       resourceType: 'Custom::ToolMirror',

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy, acknowledgeProviderFunction } from '../nag';
 import { managedLogGroup } from './log-group';
 
 /** Owner of Amazon Linux images (the `amazon` alias of account 137112412989). */
@@ -92,6 +92,15 @@ export class PinnedAmi extends Construct {
       lookup,
       'AwsSolutions-IAM5[Resource::*]',
       'ec2:DescribeImages has no resource-level permissions (the IAM service authorization reference lists no resource type for it), so * is the only resource; the call is read-only.',
+    );
+    acknowledgeInlinePolicy(
+      lookup,
+      'The pinned-image lookup (CDK AwsCustomResource) policy allows ec2:DescribeImages only, for the provider role of this stack',
+    );
+    acknowledgeProviderFunction(
+      singletonRole.node.scope!,
+      "CDK's AwsCustomResource provider of this stack (the pinned-image lookup)",
+      'EC2 DescribeImages',
     );
   }
 

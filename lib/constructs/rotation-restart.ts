@@ -10,7 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { notifyingAlarm } from './alarms';
 import { lambdaCode } from './esbuild-bundling';
 import { projectPath } from '../config/project';
@@ -158,6 +158,8 @@ export class RotationRestart extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.minutes(1),
+      // One restart at a time: two rotation events never replace the instances twice in parallel.
+      reservedConcurrentExecutions: 1,
       logGroup,
       // A failed start is alerted by the function itself; a retry would alert again.
       retryAttempts: 0,
@@ -171,6 +173,21 @@ export class RotationRestart extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+
+    acknowledgeInlinePolicy(
+      role,
+      `The app-restart function role may write its own log group, start an instance refresh of ${group} only and publish to the alerts topic with its key`,
+    );
+    acknowledge(
+      this.function,
+      'NIST.800.53.R5-LambdaDLQ',
+      'A failed restart is not retried (a second instance refresh would only alert again): the function alerts the team itself, its Errors metric raises the RestartErrors alarm, and the runbook (credential-rotation.md) restarts the instances by hand; a dead-letter queue would hold an event nobody replays.',
+    );
+    acknowledge(
+      this.function,
+      'NIST.800.53.R5-LambdaInsideVPC',
+      'The app-restart function calls only the Auto Scaling and SNS APIs, public AWS endpoints, and reads no data in the VPC; in the VPC it would need a NAT or two interface endpoints (about $16/month per AZ) to reach them.',
+    );
 
     this.succeededRule = new events.Rule(this, 'RotationSucceeded', {
       description: `Rotation of ${props.secretName} succeeded: replace the application instances`,

@@ -8,6 +8,7 @@ import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { lambdaCode } from './esbuild-bundling';
 import { projectPath } from '../config/project';
 import { managedLogGroup } from './log-group';
+import { acknowledgeInlinePolicy, acknowledgeProviderFunction } from '../nag';
 import { accountNames } from '../config/naming';
 
 /** The name Session Manager reads its account-wide preferences from (one per account and region). */
@@ -130,6 +131,15 @@ export class SessionManagerPreferences extends Construct {
       logGroup: functionLogs,
       environment: { POWERTOOLS_SERVICE_NAME: 'session-preferences', NODE_OPTIONS: '--enable-source-maps' },
     });
+    acknowledgeInlinePolicy(
+      role,
+      'The Session Manager preferences function role may write its own log group and create or update the one preferences document',
+    );
+    acknowledgeProviderFunction(
+      this.function,
+      'The Session Manager preferences function',
+      'the SSM API for one document',
+    );
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.function.functionArn,

@@ -72,3 +72,41 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
 export function listAcknowledgements(scope: IConstruct): AcknowledgementRecord[] {
   return [...(acknowledgements.get(scope.node.root) ?? [])];
 }
+
+/**
+ * Acknowledges NIST 800-53 R5 IAMNoInlinePolicy on one role (or one policy) whose permissions are
+ * the statements its construct and CDK grants write into its own default policy. One call per
+ * role, with `who` saying whose role it is and what it may do, so that the reason names this
+ * role, not roles in general.
+ */
+export function acknowledgeInlinePolicy(scope: IConstruct, who: string): void {
+  acknowledge(
+    scope,
+    'NIST.800.53.R5-IAMNoInlinePolicy',
+    `${who}. Its statements are written by its construct and by CDK grants into the role's own inline policy, which is created, changed and deleted with that role and cannot be attached to another principal (a customer managed policy would hold the same statements in a resource that could be); each statement is checked by the AwsSolutions IAM rules.`,
+  );
+}
+
+/**
+ * Acknowledges the three NIST 800-53 R5 Lambda findings (reserved concurrency, dead-letter queue,
+ * VPC) on a custom-resource provider function: CloudFormation invokes it synchronously, a few
+ * times a year, and it calls only public endpoints. `what` names the function and `apis` the
+ * endpoints it calls, so that each reason is about this function.
+ */
+export function acknowledgeProviderFunction(fn: IConstruct, what: string, apis: string): void {
+  acknowledge(
+    fn,
+    'NIST.800.53.R5-LambdaConcurrency',
+    `${what} runs only when CloudFormation creates, updates or deletes its custom resource (a few times a year, one invocation at a time), so reserved concurrency would bound nothing and would take from the account's unreserved pool.`,
+  );
+  acknowledge(
+    fn,
+    'NIST.800.53.R5-LambdaDLQ',
+    `${what} is invoked synchronously by CloudFormation as a custom-resource provider: a failure fails the stack deployment, which rolls back and shows the error, so a dead-letter queue would never receive an event.`,
+  );
+  acknowledge(
+    fn,
+    'NIST.800.53.R5-LambdaInsideVPC',
+    `${what} calls only public endpoints (${apis}) and reads no data inside the VPC; in the VPC it would need a NAT or an interface endpoint per service (about $8/month per AZ each) to reach them.`,
+  );
+}

@@ -57,8 +57,12 @@ export const MIN_REASON_LENGTH = 80;
 const MIN_SUBSTANCE_LENGTH = 25;
 
 const ID_PATTERN = /^AwsSolutions-([A-Z]+[0-9]+)(?:\[(.+)\])?$/;
+/** The NIST 800-53 R5 pack's name, the prefix of its rule ids (`NIST.800.53.R5-IAMNoInlinePolicy`). */
+export const NIST_PACK_NAME = 'NIST.800.53.R5';
+const NIST_ID_PATTERN = /^NIST\.800\.53\.R5-([A-Za-z0-9]+)(?:\[(.+)\])?$/;
 
 let knownRules: Set<string> | undefined;
+let knownNistRules: Set<string> | undefined;
 
 /** The rule ids of the installed AwsSolutions pack, read from its source (cdk-nag publishes no list). */
 export function awsSolutionsRuleIds(): ReadonlySet<string> {
@@ -75,17 +79,52 @@ export function awsSolutionsRuleIds(): ReadonlySet<string> {
   return knownRules;
 }
 
-/** Throws if `id` is not exactly one AwsSolutions finding in cdk-nag 3's syntax. */
+/**
+ * The rule ids of the installed NIST 800-53 R5 pack, read from its source: each rule is applied as
+ * `rule: <module>.<RuleName>`, and cdk-nag names the finding after the rule function.
+ */
+export function nistRuleIds(): ReadonlySet<string> {
+  if (!knownNistRules) {
+    const source = fs.readFileSync(require.resolve('cdk-nag/lib/packs/nist-800-53-r5.js'), 'utf8');
+    const ids = [...source.matchAll(/rule:\s*\w+\.([A-Za-z0-9]+)/g)].map((m) => `${NIST_PACK_NAME}-${m[1]}`);
+    if (ids.length === 0) {
+      throw new Error(
+        'Could not read the NIST 800-53 R5 rule ids from the installed cdk-nag; update lib/nag',
+      );
+    }
+    knownNistRules = new Set(ids);
+  }
+  return knownNistRules;
+}
+
+/** Throws if `id` is not exactly one NIST 800-53 R5 finding of the installed pack. */
+function validateNistId(id: string, match: RegExpExecArray): void {
+  const rule = `${NIST_PACK_NAME}-${match[1]}`;
+  if (!nistRuleIds().has(rule)) {
+    throw new Error(`Acknowledgement id '${id}': ${rule} is not a rule of the installed NIST 800-53 R5 pack`);
+  }
+  const finding = match[2];
+  if (finding !== undefined && (/[[\]]/.test(finding) || /\s/.test(finding))) {
+    throw new Error(`Acknowledgement id '${id}' must name exactly one finding in brackets`);
+  }
+}
+
+/** Throws if `id` is not exactly one AwsSolutions or NIST 800-53 R5 finding in cdk-nag 3's syntax. */
 export function validateAcknowledgementId(id: string): void {
   if (/^[A-Za-z][\w.-]*::/.test(id)) {
     throw new Error(
       `Acknowledgement id '${id}' has a plugin namespace; cdk-nag 3 only honours the bare id (e.g. 'AwsSolutions-S1')`,
     );
   }
+  const nist = NIST_ID_PATTERN.exec(id);
+  if (nist) {
+    validateNistId(id, nist);
+    return;
+  }
   const match = ID_PATTERN.exec(id);
   if (!match) {
     throw new Error(
-      `Acknowledgement id '${id}' must name exactly one rule: 'AwsSolutions-<RULE>' or 'AwsSolutions-<RULE>[<finding>]'`,
+      `Acknowledgement id '${id}' must name exactly one rule: 'AwsSolutions-<RULE>', 'AwsSolutions-<RULE>[<finding>]' or 'NIST.800.53.R5-<Rule>'`,
     );
   }
   const rule = `AwsSolutions-${match[1]}`;

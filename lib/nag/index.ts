@@ -7,18 +7,27 @@
  * - ./plugin.ts and ./evaluation.ts: the policy-validation plugin around a pack and the
  *   evaluation files it writes for the compliance report.
  */
-export { acknowledge, listAcknowledgements, type AcknowledgementRecord } from './acknowledge';
+export {
+  acknowledge,
+  acknowledgeInlinePolicy,
+  acknowledgeProviderFunction,
+  listAcknowledgements,
+  type AcknowledgementRecord,
+} from './acknowledge';
 export {
   awsSolutionsRuleIds,
   MIN_REASON_LENGTH,
+  NIST_PACK_NAME,
+  nistRuleIds,
   validateAcknowledgementId,
   validateAcknowledgementReason,
 } from './acknowledgement-rules';
 export { EVALUATION_DIR, type AcknowledgedFinding, type PackEvaluation, type PackMode } from './evaluation';
-export { nagFindings, nagViolations } from './findings';
+export { nagFindings, nagViolations, unusedAcknowledgements } from './findings';
 export { NagPackPlugin } from './plugin';
 export {
   COMPLIANCE_PACKS_CONTEXT,
+  ENFORCED_PACKS,
   EXTRA_PACKS,
   extraPacksFromContext,
   registerNag,

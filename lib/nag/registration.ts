@@ -5,11 +5,22 @@ import type { IConstruct } from 'constructs';
 import { ConfigError } from '../config/load';
 import { ensureAuditAspect } from './acknowledge';
 import { EVALUATION_DIR } from './evaluation';
-import { NagPackPlugin } from './plugin';
+import { NagPackPlugin, type PackKey } from './plugin';
 
 // Job: register the packs on the App (which are enforced, which report only).
 
-/** Opt-in packs. They report (validation report, compliance report) but never fail the synth. */
+/**
+ * Packs run on every synth and enforced: an open finding of either fails `cdk synth`.
+ * AwsSolutions (AWS's best practices) and NIST 800-53 R5 (the control framework customers'
+ * security questionnaires ask for).
+ */
+export const ENFORCED_PACKS = ['aws', 'nist'] as const satisfies readonly PackKey[];
+
+/**
+ * Packs the `compliancePacks` switch names. HIPAA and PCI DSS are opt-in and report only (validation
+ * report, compliance report; they never fail the synth). `nist` is accepted for compatibility and
+ * changes nothing: it is enforced on every synth.
+ */
 export type ExtraPack = 'nist' | 'hipaa' | 'pci';
 export const EXTRA_PACKS: readonly ExtraPack[] = ['nist', 'hipaa', 'pci'];
 
@@ -55,23 +66,24 @@ export function extraPacksFromContext(app: App): ExtraPack[] {
 }
 
 /**
- * Registers cdk-nag on the App: AwsSolutions (verbose, enforced: an open finding fails
- * `cdk synth`) once on the App, which covers every Stage and the pipeline stack, plus the
- * requested extra packs in report-only mode. Acknowledgements are written to the templates'
+ * Registers cdk-nag on the App: AwsSolutions and NIST 800-53 R5 (verbose, enforced: an open
+ * finding fails `cdk synth`) once on the App, which covers every Stage and the pipeline stack,
+ * plus the requested extra packs (HIPAA, PCI) in report-only mode. Acknowledgements are written to the templates'
  * Metadata. Call it once per App, best after the stages are built (stages built later get the
  * audit aspect from {@link acknowledge}).
  */
 export function registerNag(app: App, options: RegisterNagOptions = {}): void {
   if (registeredApps.has(app)) throw new Error('registerNag() was already called on this App');
   registeredApps.add(app);
-  const extra = [...new Set(options.extraPacks ?? [])];
-  for (const pack of extra) {
+  const requested = [...new Set(options.extraPacks ?? [])];
+  for (const pack of requested) {
     if (!EXTRA_PACKS.includes(pack)) throw new Error(`Unknown compliance pack '${String(pack)}'`);
   }
+  const extra = requested.filter((p) => !(ENFORCED_PACKS as readonly string[]).includes(p));
   // A previous synth's evaluation files must not be mistaken for this one's.
   fs.rmSync(path.join(app.outdir, EVALUATION_DIR), { recursive: true, force: true });
   Validations.of(app).addPlugins(
-    new NagPackPlugin('aws', 'enforce'),
+    ...ENFORCED_PACKS.map((p) => new NagPackPlugin(p, 'enforce')),
     ...extra.map((p) => new NagPackPlugin(p, 'report-only')),
   );
   ensureAuditAspect(app);

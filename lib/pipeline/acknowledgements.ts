@@ -3,7 +3,7 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { CodePipeline } from 'aws-cdk-lib/pipelines';
 import type { IConstruct } from 'constructs';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 
 /**
  * cdk-nag acknowledgements of what CDK Pipelines itself generates (roles, CodeBuild projects,
@@ -76,12 +76,35 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
       'SSE-S3 encrypted and TLS-only; every read and write is by the pipeline roles, which CloudTrail records. ' +
       'Server access logs would add a log bucket that duplicates that trail. Revisit if CloudTrail data events are turned off.',
   );
+  acknowledge(
+    cp.artifactBucket,
+    'NIST.800.53.R5-S3BucketLoggingEnabled',
+    "CDK Pipelines' artifact bucket holds build outputs only and is read and written by the pipeline roles alone, each call recorded by CloudTrail; server access logs would add a log bucket duplicating that trail for outputs any run reproduces. Revisit if CloudTrail data events are turned off.",
+  );
+  acknowledge(
+    cp.artifactBucket,
+    'NIST.800.53.R5-S3BucketVersioningEnabled',
+    "CDK Pipelines' artifact bucket holds templates, assets and reports that every pipeline run writes under new keys and that the next run rebuilds from the commit; nothing is overwritten in place, so versions would only keep copies of reproducible build outputs.",
+  );
+  acknowledge(
+    cp.artifactBucket,
+    'NIST.800.53.R5-S3BucketReplicationEnabled',
+    "CDK Pipelines' artifact bucket serves the pipeline in its own region; its contents are rebuilt from the repository by the next run, so a replica in a second region would store outputs that no pipeline there reads.",
+  );
   ackS3(cp.role, 'The pipeline role', bucket, true);
-  ackS3(
-    child(cp, 'Source/GitHub/CodePipelineActionRole') as iam.IRole,
-    'The GitHub source action',
-    bucket,
-    true,
+  acknowledgeInlinePolicy(
+    cp.role,
+    'The infrastructure pipeline service role may move artifacts through its artifact bucket and assume its own action roles',
+  );
+  const sourceRole = child(cp, 'Source/GitHub/CodePipelineActionRole') as iam.IRole;
+  ackS3(sourceRole, 'The GitHub source action', bucket, true);
+  acknowledgeInlinePolicy(
+    sourceRole,
+    "The infrastructure pipeline's GitHub source action role may use the GitHub connection and upload the repository snapshot to the artifact bucket",
+  );
+  acknowledgeInlinePolicy(
+    child(pipeline, 'CodeBuildActionRole'),
+    "CDK Pipelines' CodeBuild action role may start and read the builds of the pipeline's own CodeBuild projects",
   );
 
   // Every CodeBuild project of the pipeline: its key, logs and report groups.
@@ -109,6 +132,10 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
     );
     if (!s3Acknowledged.has(role)) {
       ackS3(role, `CodeBuild project ${name}`, bucket, project.node.id === 'CdkBuildProject');
+      acknowledgeInlinePolicy(
+        role,
+        `The role of the pipeline's CodeBuild project ${name} may write its build logs and reports, read (and, for the synth, write) the pipeline artifacts and do what its step's own statements name`,
+      );
       s3Acknowledged.add(role);
     }
   }
@@ -131,6 +158,10 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
 
   // Asset publishing: one project (publishAssetsInParallel: false) with its own role.
   const fileRole = child(pipeline, 'Assets/FileRole') as iam.IRole;
+  acknowledgeInlinePolicy(
+    fileRole,
+    'The asset-publishing role may assume the CDK bootstrap file-publishing role, start the one asset project, read the artifacts and write its build logs',
+  );
   acknowledge(
     fileRole,
     `AwsSolutions-IAM5[Resource::arn:aws:logs:${region}:${account}:log-group:/aws/codebuild/*]`,

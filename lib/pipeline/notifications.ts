@@ -13,6 +13,7 @@ import { lambdaCode } from '../constructs/esbuild-bundling';
 import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { projectPath } from '../config/project';
 import { managedLogGroup } from '../constructs/log-group';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 
 export interface PipelineNotificationsProps {
   /** Name of the topic the team subscribes to. */
@@ -78,6 +79,35 @@ export class PipelineNotifications extends Construct {
     });
     this.topic.grantPublish(notifier);
     this.notifier = notifier;
+    this.acknowledgeFindings(role);
+  }
+
+  /** NIST 800-53 R5 findings of the notifier and its topic, each on its resource. */
+  private acknowledgeFindings(role: iam.IRole): void {
+    acknowledgeInlinePolicy(
+      role,
+      "The pipeline notifier's role may write its own log group, publish to the pipeline events topic and read this pipeline's executions",
+    );
+    acknowledge(
+      this.notifier,
+      'NIST.800.53.R5-LambdaConcurrency',
+      'The notifier sends one e-mail per pipeline event (a few dozen a day at most); reserved concurrency would bound no risk, since it only reads this pipeline and publishes to one topic, and would take from the account pool.',
+    );
+    acknowledge(
+      this.notifier,
+      'NIST.800.53.R5-LambdaDLQ',
+      'EventBridge retries a failed notification twice; after that the mail is lost but nothing else is: the pipeline, its approvals and its history in the CodePipeline console are unaffected, so a dead-letter queue would hold events nobody replays.',
+    );
+    acknowledge(
+      this.notifier,
+      'NIST.800.53.R5-LambdaInsideVPC',
+      'The notifier calls only the CodePipeline and SNS APIs, public AWS endpoints, and the pipeline stack has no VPC; one would add a NAT or two interface endpoints (about $16/month per AZ) for no data it protects.',
+    );
+    acknowledge(
+      this.topic,
+      'NIST.800.53.R5-SNSEncryptedKMS',
+      'The pipeline events topic carries the e-mails of pipeline events (stage, action, commit id and message, console links; no secrets), delivered to its subscribers by plain e-mail anyway; SNS holds each message for seconds, so a customer managed key ($1/month, plus key grants for the notifier and the review step) would protect nothing that the mail does not expose.',
+    );
   }
 
   /**

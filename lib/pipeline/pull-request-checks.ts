@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { BUILD_SPEC as APP_BUILD_SPEC } from '../constructs/app-pipeline';
 import { managedLogGroup } from '../constructs/log-group';
 import { CODEBUILD_NODEJS_RUNTIME } from '../config/toolchain';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { CI_COMMANDS, CI_INSTALL_COMMANDS } from './synth-step';
 import { NPM_CACHE_PATHS } from './npm-cache';
 
@@ -184,6 +184,10 @@ export class PullRequestChecks extends Construct {
       description: `CodeBuild project ${spec.name}: its logs and the GitHub connection`,
     });
     logGroup.grantWrite(role);
+    acknowledgeInlinePolicy(
+      role,
+      `The role of the pull-request check ${spec.name} may write the checks' log group and use the GitHub connection (plus, for the infrastructure check, read the environments through their CDK lookup roles)`,
+    );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [

@@ -21,7 +21,7 @@ import { ComposePlugin } from '../constructs/compose-plugin';
 import { OfficeHoursInstances } from '../constructs/office-hours';
 import { SessionManagerPreferences } from '../constructs/session-manager-preferences';
 import { LoadBalancerWebAcl } from '../constructs/web-acl';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { SubnetGroups, type QueuePair, type TenantQueues } from './foundation-stack';
 
 export interface ComputeStackProps extends StackProps {
@@ -127,6 +127,19 @@ export class ComputeStack extends Stack {
         mode: compute.waf.mode,
         rateLimitPerFiveMinutes: compute.waf.rateLimitPerFiveMinutes,
       });
+    } else {
+      acknowledge(
+        this.loadBalancer,
+        'NIST.800.53.R5-ALBWAFEnabled',
+        `No web ACL in ${config.name} (compute.waf off), as in the original design: the ALB admits only 80 (redirected to HTTPS) and 443, drops invalid headers and forwards to one application port; AWS WAF costs about $12/month per environment. Revisit when handling sensitive customer data (turn compute.waf on).`,
+      );
+    }
+    if (!config.database.deletionProtection) {
+      acknowledge(
+        this.loadBalancer,
+        'NIST.800.53.R5-ELBDeletionProtectionEnabled',
+        `Deletion protection follows database.deletionProtection, off in ${config.name} only (prod has it on): this environment is torn down and rebuilt freely, and the load balancer holds no data (its access logs are in the retained access-log bucket).`,
+      );
     }
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
@@ -156,13 +169,18 @@ export class ComputeStack extends Stack {
       defaultTargetGroups: [this.targetGroup],
       open: false,
     });
-    this.loadBalancer.addRedirect({
+    const redirect = this.loadBalancer.addRedirect({
       sourceProtocol: elbv2.ApplicationProtocol.HTTP,
       sourcePort: 80,
       targetProtocol: elbv2.ApplicationProtocol.HTTPS,
       targetPort: 443,
       open: false,
     });
+    acknowledge(
+      redirect,
+      'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      'The port-80 listener answers every request with a 301 redirect to HTTPS on 443 and forwards nothing, so no content is served without TLS; the 443 listener uses the ACM certificate of the domain. A certificate cannot be attached to an HTTP listener.',
+    );
 
     this.appRecord = new route53.ARecord(this, 'AppRecord', {
       zone: props.hostedZone,
@@ -188,6 +206,10 @@ export class ComputeStack extends Stack {
       // By name (FoundationStack's bucket): the statement and its acknowledgement read a literal ARN.
       pipelineArtifactsBucketName: naming.pipelineArtifactsBucket(config.account),
     }).role;
+    acknowledgeInlinePolicy(
+      this.serviceRole,
+      `The application instances' role (${naming.serviceRole}) may read its parameters and the database secret, use the documents bucket, its work queues, the image repository and its log groups, each by name`,
+    );
     acknowledge(
       this.serviceRole,
       `AwsSolutions-IAM5[Resource::${sessionLogs.logGroupArn}]`,

@@ -138,6 +138,30 @@ export class DataStack extends Stack {
     }
     acknowledge(
       this.database,
+      'NIST.800.53.R5-RDSInBackupPlan',
+      `Backed up by RDS itself rather than an AWS Backup plan: automated backups with point-in-time recovery for ${db.backupRetentionDays} days (database.backupRetentionDays), daily in the 01:00-02:00 UTC window, storage encrypted, snapshots tagged (restore-database.md). An AWS Backup plan would keep a second copy of the same snapshots.`,
+    );
+    acknowledge(
+      this.database,
+      'NIST.800.53.R5-RDSEnhancedMonitoringEnabled',
+      'Performance Insights and the standard one-minute RDS metrics (CPU, connections, storage, alarmed in the Ops stack) cover what the team reads; Enhanced Monitoring would add an OS-metrics role with an AWS managed policy and CloudWatch Logs ingestion for process-level detail no alarm or runbook uses. Revisit if a tuning question needs OS metrics.',
+    );
+    if (!db.multiAz) {
+      acknowledge(
+        this.database,
+        'NIST.800.53.R5-RDSMultiAZSupport',
+        `Single-AZ by configuration (database.multiAz) in ${config.name}, as in the original design: point-in-time recovery and snapshots restore the instance within the documented recovery time; Multi-AZ doubles the instance cost (about $57/month in prod). Revisit with the roadmap option (set database.multiAz).`,
+      );
+    }
+    if (!db.deletionProtection) {
+      acknowledge(
+        this.database,
+        'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
+        `Deletion protection is off by configuration in ${config.name} only (prod has it on): this environment is torn down and rebuilt freely, and its removal policy takes a final snapshot before the instance is deleted.`,
+      );
+    }
+    acknowledge(
+      this.database,
       'AwsSolutions-RDS11',
       'PostgreSQL keeps its standard port 5432 (the specification, the application and the migration test use it); the instance is not publicly accessible, sits in isolated subnets, and its security group admits 5432 only from the application and CodeBuild groups.',
     );
@@ -149,7 +173,17 @@ export class DataStack extends Stack {
         'AwsSolutions-SMG4',
         `Rotation is off by configuration in ${config.name} (database.credentialRotation.enabled; prod rotates every 30 days): the secret is read only by the application service role and an operator changes it when needed (docs/runbooks/credential-rotation.md).`,
       );
+      acknowledge(
+        this.credentials,
+        'NIST.800.53.R5-SecretsManagerRotationEnabled',
+        `Rotation is off by configuration in ${config.name} (database.credentialRotation.enabled; prod rotates every 30 days): the rotation's function and NAT path would be this environment's largest fixed cost; the secret is read only by the application service role (docs/runbooks/credential-rotation.md).`,
+      );
     }
+    acknowledge(
+      this.credentials,
+      'NIST.800.53.R5-SecretsManagerUsingKMSKey',
+      "Encrypted with Secrets Manager's AWS managed key (aws/secretsmanager): only principals of this account that IAM allows secretsmanager:GetSecretValue on this secret (the application service role, the rotation) can decrypt it. A customer managed key would add a key policy, kms:Decrypt grants for every reader and $1/month for the same boundary.",
+    );
   }
 
   /**

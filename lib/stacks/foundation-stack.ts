@@ -22,7 +22,7 @@ import { InterfaceEndpoints } from '../constructs/interface-endpoints';
 import { NatInstanceBoot } from '../constructs/nat-instance-boot';
 import { PinnedAmi } from '../constructs/pinned-ami';
 import { applyS3EndpointPolicy } from '../constructs/s3-endpoint-policy';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { LogEncryptionKey, managedLogGroup } from '../constructs/log-group';
 
 export interface FoundationStackProps extends StackProps {
@@ -203,6 +203,7 @@ export class FoundationStack extends Stack {
       this.hardenNatInstances(this.natProvider);
       for (const instance of this.natProvider.gatewayInstances) natBoot.attach(instance);
     }
+    this.acknowledgeNetwork(config);
     if (config.network.s3GatewayEndpoint) {
       // Every subnet's route table (the application's, the database's and the build subnets):
       // S3 traffic stays in AWS, limited by the endpoint policy to this environment's buckets and
@@ -401,6 +402,8 @@ export class FoundationStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.acknowledgeBuckets(config);
+
     // --- Image repository
     // ECR evaluates rules by priority, and an image that matches the tag selection of a rule
     // can never be expired by a rule of lower priority: rule 1 keeps the newest deployed images
@@ -490,6 +493,61 @@ export class FoundationStack extends Stack {
     }
   }
 
+  /** NIST 800-53 R5 findings of the buckets: replication and customer-managed keys, not bought. */
+  private acknowledgeBuckets(config: EnvironmentConfig): void {
+    const region = `one region (${config.region})`;
+    acknowledge(
+      this.documentsBucket,
+      'NIST.800.53.R5-S3BucketReplicationEnabled',
+      `Customers' documents stay in ${region}: the bucket is versioned (deleted or overwritten documents recoverable for ${config.storage.noncurrentVersionExpirationDays} days) and retained on teardown; a replica in a second region would double storage and add transfer for a product without a disaster-recovery region. Revisit when one is chosen.`,
+    );
+    acknowledge(
+      this.documentsBucket,
+      'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      "Encrypted at rest with SSE-S3 (AES-256); access is bounded by the bucket policy (TLS only, no public access) and IAM (the application role, by prefix). A customer managed key would add a key policy as a second boundary for $1/month plus requests (with an S3 Bucket Key). Revisit when a customer's contract asks for customer managed keys.",
+    );
+    acknowledge(
+      this.accessLogsBucket,
+      'NIST.800.53.R5-S3BucketReplicationEnabled',
+      `Access logs stay in ${region}: the bucket is versioned (deleted or overwritten logs recoverable for ${ACCESS_LOGS_NONCURRENT_DAYS} days) and retained on teardown; a replica in a second region would double the cost of evidence that already lives next to what it describes. Revisit with a disaster-recovery region.`,
+    );
+    acknowledge(
+      this.accessLogsBucket,
+      'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      'S3 server access logs and ALB access logs can only be delivered to a bucket whose default encryption is SSE-S3 (neither service can use a KMS key on the target bucket), so this bucket keeps SSE-S3 (AES-256); it is private, TLS-only and versioned.',
+    );
+    acknowledge(
+      this.pipelineArtifactsBucket,
+      'NIST.800.53.R5-S3BucketReplicationEnabled',
+      `Deployment bundles and build outputs of the application pipeline, rebuilt from the application repository by the next run; they stay in ${region} with the environment they deploy, and a replica elsewhere would only be read by a region that has no environment.`,
+    );
+    acknowledge(
+      this.pipelineArtifactsBucket,
+      'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      'Holds deployment bundles and build outputs (appspec, scripts, image tags; no secrets, no customer data), encrypted with SSE-S3 (AES-256), private and TLS-only; a customer managed key would cost $1/month plus requests and a key policy every pipeline role must be added to, for artifacts a rebuild reproduces.',
+    );
+  }
+
+  /** NIST 800-53 R5 findings of the VPC that are its design: public subnets with a route to the internet. */
+  private acknowledgeNetwork(config: EnvironmentConfig): void {
+    acknowledgeInlinePolicy(
+      this.vpc.node.findChild('Rejected').node.findChild('IAMRole'),
+      `The VPC flow logs' delivery role of ${config.name} may write only to the flow-log group of its VPC`,
+    );
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledge(
+        subnet,
+        'NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled',
+        `Public subnet of ${config.name}: it holds the internet-facing ALB and, as in the original design, the application instances and the NAT instance, which need a public address to reach the internet without a NAT gateway (${'$'}31/month, roadmap option). Inbound is limited by security groups: the ALB takes 80/443, the instances only 8888 from the ALB, no SSH.`,
+      );
+      acknowledge(
+        subnet,
+        'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW',
+        `Public subnet of ${config.name}: its 0.0.0.0/0 route to the internet gateway is what makes the ALB reachable and lets the instances and the NAT instance reach AWS APIs and package mirrors; the private (database) subnets have no such route, and security groups admit only the ALB's 80/443 from the internet.`,
+      );
+    }
+  }
+
   /**
    * The NAT instance of the `build` subnets (only where the migration test runs): encrypted root
    * volume, and the acknowledged findings with their reasons.
@@ -515,7 +573,32 @@ export class FoundationStack extends Stack {
         'AwsSolutions-EC29',
         'The NAT instance holds no state and CloudFormation replaces it when the pinned image (compute.amiName) moves; termination protection would make those stack updates, and removing the build subnets, fail. A replacement only delays a migration test.',
       );
+      acknowledgeInlinePolicy(
+        instance.role,
+        'The NAT instance role may read its boot settings, signal CloudFormation and be reached by Session Manager; it carries no data permission',
+      );
+      acknowledge(
+        instance,
+        'NIST.800.53.R5-EC2InstanceNoPublicIp',
+        "A NAT instance forwards the build subnets' traffic to the internet, which needs a public address in a public subnet; its security group admits traffic only from the CodeBuild and rotation groups inside the VPC (no inbound from the internet). Revisit with the NAT gateway option (network.natGateway).",
+      );
+      acknowledge(
+        instance,
+        'NIST.800.53.R5-EC2InstancesInVPC',
+        "The NAT instance is in the VPC: CDK attaches it to a public subnet through a network interface (NetworkInterfaces with SubnetId), which this rule does not read; it only looks at the instance's own SubnetId property.",
+      );
+      acknowledge(
+        instance,
+        'NIST.800.53.R5-EC2IMDSv2Enabled',
+        "CDK's NatInstanceProviderV2 creates the instance without a launch template, and IMDSv2 can only be required through one (adding it replaces the instance). The instance runs no application code, only forwarding and its boot check, and its role allows Session Manager and its own cfn-signal. Revisit if CDK's NAT provider takes a launch template.",
+      );
     }
+    const natSecurityGroup = provider.securityGroup;
+    acknowledge(
+      natSecurityGroup,
+      'NIST.800.53.R5-EC2RestrictedCommonPorts',
+      "The NAT instance's group admits all traffic from the CodeBuild (and rotation) security groups only, never from an address range: a NAT forwards whatever port its clients use (443 to AWS and package mirrors, 5432 is not routed through it). No port is open to the internet.",
+    );
   }
 
   private queuePair(

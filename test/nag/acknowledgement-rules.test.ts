@@ -1,6 +1,7 @@
 import {
   awsSolutionsRuleIds,
   MIN_REASON_LENGTH,
+  nistRuleIds,
   validateAcknowledgementId,
   validateAcknowledgementReason,
 } from '../../lib/nag/acknowledgement-rules';
@@ -12,7 +13,10 @@ describe('acknowledgement id', () => {
     ['two rules, space', 'AwsSolutions-S1 AwsSolutions-S10'],
     ['wildcard rule', 'AwsSolutions-*'],
     ['rule prefix only', 'AwsSolutions-IAM'],
-    ['other pack', 'NIST.800.53.R5-S3BucketLoggingEnabled'],
+    ['report-only pack', 'HIPAA.Security-S3BucketLoggingEnabled'],
+    ['unknown NIST rule', 'NIST.800.53.R5-S3BucketTeleportEnabled'],
+    ['NIST rule, wrong case of the pack', 'nist.800.53.r5-S3BucketLoggingEnabled'],
+    ['two NIST findings', 'NIST.800.53.R5-IAMNoInlinePolicy[a][b]'],
     ['namespaced id (ignored by cdk-nag)', 'AwsSolutions::AwsSolutions-S1'],
     ['unknown rule', 'AwsSolutions-S99'],
     ['IAM5 without finding', 'AwsSolutions-IAM5'],
@@ -32,6 +36,8 @@ describe('acknowledgement id', () => {
     RESOURCE_STAR,
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::bucket/*]',
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+    'NIST.800.53.R5-S3BucketLoggingEnabled',
+    'NIST.800.53.R5-IAMNoInlinePolicy',
   ])('accepts %s', (id) => {
     expect(() => validateAcknowledgementId(id)).not.toThrow();
   });
@@ -41,6 +47,13 @@ describe('acknowledgement id', () => {
     expect(rules.size).toBeGreaterThan(100);
     expect(rules).toContain('AwsSolutions-IAM5');
     expect(rules).toContain('AwsSolutions-L1');
+  });
+
+  it('knows the rules of the installed NIST 800-53 R5 pack', () => {
+    const rules = nistRuleIds();
+    expect(rules.size).toBeGreaterThan(80);
+    expect(rules).toContain('NIST.800.53.R5-IAMNoInlinePolicy');
+    expect(rules).toContain('NIST.800.53.R5-CloudWatchLogGroupEncrypted');
   });
 });
 

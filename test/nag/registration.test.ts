@@ -70,6 +70,19 @@ test('one registration on the App audits the pipeline stack and every stage insi
       'AwsSolutions-S10 @ v1-orcha-infra-pipeline/DeliberatelyNonCompliant/Resource',
     ].sort(),
   );
+  // The second enforced pack: it fails too, and only on the planted buckets.
+  const nist = report.pluginReports.find((r) => r.pluginName === 'NIST.800.53.R5')!;
+  expect(nist.conclusion).toBe('failure');
+  const nistPaths = new Set(
+    nist.violations.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath)),
+  );
+  expect([...nistPaths].sort()).toEqual(
+    [
+      'Dev/Compute/DeliberatelyNonCompliant/Resource',
+      'Prod/Data/DeliberatelyNonCompliant/Resource',
+      'v1-orcha-infra-pipeline/DeliberatelyNonCompliant/Resource',
+    ].sort(),
+  );
 });
 
 describe('registerNag()', () => {
@@ -104,13 +117,35 @@ describe('registerNag()', () => {
     expect(aws.violations.map((v: { ruleName: string }) => v.ruleName)).toContain('AwsSolutions-S10');
   });
 
+  it('fails the synth on an open NIST 800-53 R5 finding when AwsSolutions has none', () => {
+    const app = new App();
+    const stack = new Stack(new Stage(app, 'Dev'), 'Data');
+    const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: true });
+    acknowledge(bucket, 'AwsSolutions-S1', BUCKET_REASON);
+    registerNag(app);
+    expect(() => quietly(() => app.synth())).toThrow(/NIST\.800\.53\.R5-S3BucketVersioningEnabled/);
+    const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+    const plugins = report.pluginReports as { pluginName: string; conclusion: string }[];
+    expect(plugins.find((r) => r.pluginName === 'NIST.800.53.R5')?.conclusion).toBe('failure');
+    // AwsSolutions had nothing open: cdk-nag leaves a pack without findings out of the report.
+    expect(plugins.find((r) => r.pluginName === 'AwsSolutions')).toBeUndefined();
+  });
+
   it('passes once every finding is fixed or acknowledged, and records what was checked', () => {
     const app = new App();
     const stage = new Stage(app, 'Dev');
     const stack = new Stack(stage, 'Data');
-    const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: true });
+    const bucket = new s3.Bucket(stack, 'Bucket', {
+      enforceSSL: true,
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    });
     acknowledge(bucket, 'AwsSolutions-S1', BUCKET_REASON);
-    registerNag(app, { extraPacks: ['nist'] });
+    acknowledge(bucket, 'NIST.800.53.R5-S3BucketLoggingEnabled', BUCKET_REASON);
+    acknowledge(bucket, 'NIST.800.53.R5-S3BucketReplicationEnabled', BUCKET_REASON);
+    // `nist` in the switch changes nothing (it is enforced anyway); HIPAA runs report-only.
+    registerNag(app, { extraPacks: ['nist', 'hipaa'] });
     expect(() => quietly(() => app.synth())).not.toThrow();
     const evaluation = packEvaluationSchema.parse(
       JSON.parse(readFileSync(path.join(app.outdir, 'nag-evaluation', 'AwsSolutions.json'), 'utf8')),
@@ -127,11 +162,19 @@ describe('registerNag()', () => {
         acknowledgedAt: 'Dev/Data/Bucket',
       },
     ]);
-    // NIST findings on the same bucket are reported but did not fail the synth.
+    const nist = packEvaluationSchema.parse(
+      JSON.parse(readFileSync(path.join(app.outdir, 'nag-evaluation', 'NIST.800.53.R5.json'), 'utf8')),
+    );
+    expect(nist.mode).toBe('enforce');
+    expect(nist.stacks[0].acknowledged.map((a) => a.ruleId).sort()).toEqual([
+      'NIST.800.53.R5-S3BucketLoggingEnabled',
+      'NIST.800.53.R5-S3BucketReplicationEnabled',
+    ]);
+    // HIPAA findings on the same bucket are reported but did not fail the synth.
     const report = JSON.parse(readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
-    const nist = report.pluginReports.find((r: { pluginName: string }) => r.pluginName === 'NIST.800.53.R5');
-    expect(nist.conclusion).toBe('success');
-    expect(nist.violations.length).toBeGreaterThan(0);
-    expect(nist.violations[0].ruleMetadata).toEqual(expect.objectContaining({ mode: 'report-only' }));
+    const hipaa = report.pluginReports.find((r: { pluginName: string }) => r.pluginName === 'HIPAA.Security');
+    expect(hipaa.conclusion).toBe('success');
+    expect(hipaa.violations.length).toBeGreaterThan(0);
+    expect(hipaa.violations[0].ruleMetadata).toEqual(expect.objectContaining({ mode: 'report-only' }));
   });
 });

@@ -6,6 +6,7 @@ import {
   listAcknowledgements,
   MIN_REASON_LENGTH,
   nagFindings,
+  unusedAcknowledgements,
   type AcknowledgementRecord,
 } from '../../lib/nag';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
@@ -27,7 +28,7 @@ const stackOf = (env: string, name: (typeof STACKS)[number]): Stack => {
   return stage[name];
 };
 
-describe('every stage stack has no open AwsSolutions finding', () => {
+describe('every stage stack has no open AwsSolutions or NIST 800-53 R5 finding', () => {
   test('the App holds exactly the dev, staging and prod stages', () => {
     expect(Object.keys(built.stages).sort()).toEqual([...ENVIRONMENTS].sort());
   });
@@ -56,7 +57,7 @@ describe('acknowledgements of the stage stacks', () => {
 
   test('each names one rule, with its finding in brackets for IAM4 and IAM5', () => {
     for (const { id } of acks) {
-      expect(id).toMatch(/^AwsSolutions-[A-Z]+[0-9]+(\[[^[\]\s]+\])?$/);
+      expect(id).toMatch(/^(AwsSolutions-[A-Z]+[0-9]+|NIST\.800\.53\.R5-[A-Za-z0-9]+)(\[[^[\]\s]+\])?$/);
       if (/^AwsSolutions-IAM[45]\b/.test(id)) {
         expect(id).toMatch(/^AwsSolutions-IAM4\[Policy::.+\]$|^AwsSolutions-IAM5\[(Action|Resource)::.+\]$/);
       }
@@ -74,6 +75,17 @@ describe('acknowledgements of the stage stacks', () => {
       .filter((a) => a.reason.length < MIN_REASON_LENGTH)
       .map((a) => `${a.id} @ ${a.path}: ${a.reason}`);
     expect(short).toEqual([]);
+  });
+
+  test('none covers nothing: every acknowledgement of either pack is used by a finding', () => {
+    for (const stage of Object.values(built.stages)) expect(unusedAcknowledgements(stage)).toEqual([]);
+  });
+
+  test('NIST acknowledgements do not stand in for AwsSolutions ones: each names its own pack', () => {
+    const nist = acks.filter((a) => a.id.startsWith('NIST.800.53.R5-'));
+    expect(nist.length).toBeGreaterThan(20);
+    // Every AwsSolutions finding the stages had before NIST was enforced is still acknowledged as such.
+    expect(acks.filter((a) => a.id.startsWith('AwsSolutions-')).length).toBeGreaterThan(20);
   });
 
   test('none is made twice on the same resource', () => {

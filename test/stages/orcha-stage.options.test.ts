@@ -7,9 +7,7 @@
  * except the ones an option changes in place (Multi-AZ, the ECR lifecycle policy), are identical.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { Stage } from 'aws-cdk-lib';
-import { listAcknowledgements, nagFindings } from '../../lib/nag';
-import { EvaluationRecorder, PACKS } from '../../lib/nag/plugin';
+import { nagFindings, unusedAcknowledgements } from '../../lib/nag';
 import type { OrchaStage } from '../../lib/stages/orcha-stage';
 import { buildVariant, type Variant } from '../helpers/app';
 
@@ -56,21 +54,6 @@ beforeAll(() => {
     };
   }
 });
-
-/** Acknowledgements under `stage` that no AwsSolutions finding used. */
-function unusedAcknowledgements(stage: Stage): string[] {
-  const recorder = new EvaluationRecorder();
-  new PACKS.aws(recorder).validateScope(stage);
-  const used = new Set(
-    recorder
-      .toEvaluation('AwsSolutions', 'enforce')
-      .stacks.flatMap((s) => s.acknowledged.map((a) => `${a.ruleId} @ ${a.acknowledgedAt}`)),
-  );
-  return listAcknowledgements(stage)
-    .filter((a) => a.path.startsWith(`${stage.node.path}/`))
-    .map((a) => `${a.id} @ ${a.path}`)
-    .filter((key) => !used.has(key));
-}
 
 describe.each(NAMES)('%s', (name) => {
   test('no open cdk-nag finding', () => {

@@ -21,7 +21,7 @@ import {
 } from '../../config/migration-test-contract';
 import { projectPath } from '../../config/project';
 import { CODEBUILD_NODEJS_RUNTIME, ESBUILD_NODE_TARGET } from '../../config/toolchain';
-import { acknowledge } from '../../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../../nag';
 import { esbuildBundling } from '../esbuild-bundling';
 import { repositoryUriOf } from '../image-repository';
 import { nagString, rdsArns } from './arns';
@@ -276,6 +276,14 @@ export class MigrationTestProject {
       'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
       'CodeBuild in a VPC creates and deletes its own network interfaces, whose ids are not known in advance; ' +
         'the CDK conditions the permission on ec2:Subnet (the build subnets) and ec2:AuthorizedService.',
+    );
+    acknowledgeInlinePolicy(
+      role,
+      'The migration test build role may restore the newest prod snapshot into a temporary tagged instance, delete that instance, read the image and write its logs and reports',
+    );
+    acknowledgeInlinePolicy(
+      this.project.node.findChild('PolicyDocument'),
+      "The migration test project's VPC policy (written by CDK for every CodeBuild project in a VPC) may create and delete the build's network interface in the build subnets and describe the network",
     );
     iam5(
       this.project.node.findChild('PolicyDocument'),

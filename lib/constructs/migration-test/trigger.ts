@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { acknowledgeInlinePolicy } from '../../nag';
 
 export interface MigrationTestTriggerProps {
   /** Fixed name of the role (`v1-orcha-migration-test-trigger`). */
@@ -41,6 +42,10 @@ export class MigrationTestTrigger {
         actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject'],
         resources: [props.project.projectArn],
       }),
+    );
+    acknowledgeInlinePolicy(
+      this.role,
+      `The migration test's trigger role (assumed by the pipeline account's step role only) may start and read the builds of ${props.projectName}`,
     );
   }
 }
