@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { pipelineNames, type Naming } from '../config/naming';
 import { minutes, type EnvironmentConfig } from '../config/schema';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { nagString } from './migration-test/arns';
 
 /** The weekly schedule of an environment with office hours (`officeHours` in the configuration). */
@@ -128,6 +128,10 @@ export class OfficeHoursDatabase extends Construct {
       }),
       description: `Starts and stops ${props.dbInstanceIdentifier} on its office-hours schedule`,
     });
+    acknowledgeInlinePolicy(
+      this.role,
+      `The office-hours schedules' role (assumed by EventBridge Scheduler of this account only) may start and stop ${props.dbInstanceIdentifier} only`,
+    );
     const cron = officeHoursCron(props.schedule);
     const timeZone = TimeZone.of(props.schedule.timeZone);
     const call = (action: 'startDBInstance' | 'stopDBInstance', iamAction: string) =>
@@ -256,5 +260,9 @@ export class OfficeHoursWakeRole extends Construct {
     for (const statement of wakeStatements(stack, naming, stack.region, stack.account))
       this.role.addToPrincipalPolicy(statement);
     acknowledgeWakeFindings(this.role, naming, stack.region, stack.account);
+    acknowledgeInlinePolicy(
+      this.role,
+      `The office-hours wake role of ${naming.envName} (trusted by the pipeline's wake step role only) may start this environment's database and resize its Auto Scaling group`,
+    );
   }
 }
