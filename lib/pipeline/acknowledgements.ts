@@ -35,7 +35,7 @@ const REASON = {
     'the CodeBuild default grant. No other project report group matches.',
   cb4: (project: string) =>
     `CodeBuild project ${project} uses the AWS-managed key for its artifacts: the pipeline runs in one account ` +
-    'and its artifact bucket is SSE-S3 encrypted, so a customer-managed key would cost $1/month without adding an ' +
+    'and its artifact bucket is encrypted with the AWS-managed S3 key (aws/s3), so a customer-managed key would cost $1/month without adding an ' +
     'access boundary. Configuring another account for staging or prod turns on crossAccountKeys (a rotated KMS key).',
 } as const;
 
@@ -73,7 +73,7 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
     cp.artifactBucket,
     'AwsSolutions-S1',
     "CDK Pipelines' artifact bucket holds build outputs only (templates, assets, reports), is private, " +
-      'SSE-S3 encrypted and TLS-only; every read and write is by the pipeline roles, which CloudTrail records. ' +
+      'encrypted with the AWS-managed S3 key (aws/s3) and TLS-only; every read and write is by the pipeline roles, which CloudTrail records. ' +
       'Server access logs would add a log bucket that duplicates that trail. Revisit if CloudTrail data events are turned off.',
   );
   acknowledge(

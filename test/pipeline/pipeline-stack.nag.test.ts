@@ -1,7 +1,9 @@
 import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildApp } from '../../lib/app';
 import { listAcknowledgements, MIN_REASON_LENGTH, nagFindings, unusedAcknowledgements } from '../../lib/nag';
+import { resourcesOf } from '../helpers';
 
 const built = buildApp(new App());
 const pipelineStack = built.pipeline!;
@@ -33,4 +35,20 @@ test('the audit can fail: a non-compliant bucket in the pipeline stack is report
       expect.stringMatching(/^AwsSolutions-S10 @ .*NonCompliant/),
     ]),
   );
+});
+
+test("the artifact bucket's acknowledgements say how it is encrypted: the AWS-managed S3 key (no key of ours)", () => {
+  const template = Template.fromStack(pipelineStack);
+  const [[, bucket]] = resourcesOf(template, 'AWS::S3::Bucket').filter(([logicalId]) =>
+    logicalId.startsWith('PipelineArtifactsBucket'),
+  );
+  expect(bucket.BucketEncryption).toEqual({
+    ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
+  });
+  const reasons = listAcknowledgements(pipelineStack)
+    .filter((ack) => ack.stackPath === pipelineStack.node.path)
+    .filter((ack) => ack.path.includes('ArtifactsBucket') || ack.id === 'AwsSolutions-CB4')
+    .map((ack) => ack.reason);
+  expect(reasons.some((r) => r.includes('AWS-managed S3 key (aws/s3)'))).toBe(true);
+  expect(reasons.filter((r) => r.includes('SSE-S3'))).toEqual([]);
 });
