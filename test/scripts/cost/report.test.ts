@@ -85,6 +85,10 @@ test('the pipeline: build minutes and action minutes at the stated number of run
   expect(synth.item).toContain(`${assumptions.infraRunsPerMonth} infra runs`);
   expect(line(pipeline.lines, /^CodePipeline /).item).toContain(`(${assumptions.infraRunsPerMonth} runs)`);
   expect(pipeline.totalUsd).toBeGreaterThan(5);
+  // The wake step of staging (office hours) runs on every infrastructure run too.
+  expect(line(pipeline.lines, /^CodeBuild .*StagingWake/).quantity).toBe(
+    `${assumptions.infraRunsPerMonth * assumptions.infraBuildMinutesPerRun.Wake!} min`,
+  );
 });
 
 /**
