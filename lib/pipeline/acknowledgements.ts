@@ -13,17 +13,7 @@ import { acknowledge, acknowledgeInlinePolicy } from '../nag';
  * CodeBuild defaults acknowledged here.
  */
 
-const S3_READ = ['s3:GetBucket*', 's3:GetObject*', 's3:List*'] as const;
-const S3_WRITE = ['s3:Abort*', 's3:DeleteObject*'] as const;
-
 const REASON = {
-  s3Read: (who: string) =>
-    `${who} reads pipeline artifacts from the pipeline's own artifact bucket only; CDK Pipelines grants ` +
-    'that read with the s3 action groups of Bucket.grantRead. The bucket holds build outputs, not customer data. ' +
-    'Revisit if the bucket ever holds anything but pipeline artifacts.',
-  s3Write: (who: string) =>
-    `${who} writes pipeline artifacts (multipart uploads, overwrites) into the pipeline's own artifact bucket only; ` +
-    'CDK Pipelines grants that with Bucket.grantReadWrite. Revisit if the bucket ever holds anything but pipeline artifacts.',
   bucketObjects: (who: string) =>
     `${who} needs every object key of the pipeline's artifact bucket: artifact keys are generated per execution ` +
     'by CodePipeline and cannot be listed in advance. Scoped to that one bucket.',
@@ -39,11 +29,11 @@ const REASON = {
     'access boundary. Configuring another account for staging or prod turns on crossAccountKeys (a rotated KMS key).',
 } as const;
 
-function ackS3(role: iam.IRole, who: string, bucketRef: string, write: boolean): void {
-  for (const action of S3_READ) acknowledge(role, `AwsSolutions-IAM5[Action::${action}]`, REASON.s3Read(who));
-  if (write)
-    for (const action of S3_WRITE)
-      acknowledge(role, `AwsSolutions-IAM5[Action::${action}]`, REASON.s3Write(who));
+/**
+ * The one finding left of a role's artifact access once narrowArtifactGrants() has replaced CDK's
+ * action groups by explicit actions: the object wildcard of the artifact bucket.
+ */
+function ackArtifactObjects(role: iam.IRole, who: string, bucketRef: string): void {
   acknowledge(role, `AwsSolutions-IAM5[Resource::${bucketRef}/*]`, REASON.bucketObjects(who));
 }
 
@@ -91,13 +81,13 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
     'NIST.800.53.R5-S3BucketReplicationEnabled',
     "CDK Pipelines' artifact bucket serves the pipeline in its own region; its contents are rebuilt from the repository by the next run, so a replica in a second region would store outputs that no pipeline there reads.",
   );
-  ackS3(cp.role, 'The pipeline role', bucket, true);
+  ackArtifactObjects(cp.role, 'The pipeline role', bucket);
   acknowledgeInlinePolicy(
     cp.role,
     'The infrastructure pipeline service role may move artifacts through its artifact bucket and assume its own action roles',
   );
   const sourceRole = child(cp, 'Source/GitHub/CodePipelineActionRole') as iam.IRole;
-  ackS3(sourceRole, 'The GitHub source action', bucket, true);
+  ackArtifactObjects(sourceRole, 'The GitHub source action', bucket);
   acknowledgeInlinePolicy(
     sourceRole,
     "The infrastructure pipeline's GitHub source action role may use the GitHub connection and upload the repository snapshot to the artifact bucket",
@@ -131,7 +121,7 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
       REASON.reports(name),
     );
     if (!s3Acknowledged.has(role)) {
-      ackS3(role, `CodeBuild project ${name}`, bucket, project.node.id === 'CdkBuildProject');
+      ackArtifactObjects(role, `CodeBuild project ${name}`, bucket);
       acknowledgeInlinePolicy(
         role,
         `The role of the pipeline's CodeBuild project ${name} may write its build logs and reports, read (and, for the synth, write) the pipeline artifacts and do what its step's own statements name`,
@@ -174,5 +164,5 @@ export function acknowledgePipelineFindings(pipeline: CodePipeline): void {
     'The asset-publishing role is shared by the generated asset projects and may create their test report ' +
       'groups; report groups carry build metadata only, in this account and region.',
   );
-  ackS3(fileRole, 'The asset-publishing role', bucket, false);
+  ackArtifactObjects(fileRole, 'The asset-publishing role', bucket);
 }

@@ -1,5 +1,5 @@
 /**
- * THE CDK PIPELINES PATCH (the only one in this project).
+ * A CDK PIPELINES PATCH (the first one; artifact-grants-narrowing.ts is the second).
  *
  * Which CDK behaviour it corrects: `CodePipeline` (aws-cdk-lib/pipelines, 2.276) gives the
  * asset-publishing role (`Pipeline/Assets/FileRole`) a statement allowing

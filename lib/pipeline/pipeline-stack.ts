@@ -10,6 +10,7 @@ import { CDK_ASSETS_VERSION, CODEBUILD_NODEJS_RUNTIME, cdkCliVersion } from '../
 import type { OrchaStage } from '../stages/orcha-stage';
 import { LogEncryptionKey } from '../constructs/log-group';
 import { acknowledgePipelineFindings } from './acknowledgements';
+import { narrowArtifactGrants } from './artifact-grants-narrowing';
 import { narrowAssetPublishingRole } from './asset-role-narrowing';
 import { NPM_CACHE_PATHS } from './npm-cache';
 import { DeployApprovalStep } from './deploy-approval-step';
@@ -164,6 +165,7 @@ export class PipelineStack extends Stack {
     this.pipeline.buildPipeline();
     grantSourceConnection(this.pipeline, connectionArn);
     narrowAssetPublishingRole(this.pipeline);
+    narrowArtifactGrants(this.pipeline);
     acknowledgePipelineFindings(this.pipeline);
     for (const review of reviews) review.grantReviewUploads(this.pipeline.pipeline.artifactBucket);
     this.notifications.watch(
