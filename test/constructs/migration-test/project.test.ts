@@ -36,6 +36,8 @@ function build(runnerExit: number, verdict: string, reportUrl?: string) {
   const r = spawnSync('bash', ['-c', script], {
     cwd: dir,
     encoding: 'utf8',
+    // No socket on stdin: bash would take itself for an ssh session and read ~/.bashrc (~1.5 s a run here).
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: `${bin}:${process.env.PATH}`, [RUNNER_ENV.verdict]: verdict },
   });
   return { status: r.status, output: r.stdout + r.stderr };
