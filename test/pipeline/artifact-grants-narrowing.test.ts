@@ -84,6 +84,19 @@ test("the pipeline's service role moves artifacts and may not delete them; the a
   expect(evaluate(assetRole, 's3:PutObject', object)).toBe('implicit-deny');
 });
 
+test("the pipeline's service role keeps the CodePipeline user guide's minimum on its artifact store", () => {
+  // "Manage the CodePipeline service role", policy AllowS3BucketAccess / AllowS3ObjectAccess.
+  // Not s3:PutObjectAcl: CDK never granted it to this role (only to the source action's role),
+  // and the narrowing neither adds nor removes it.
+  const pipelineRole = roleStatements(json, roleId('PipelineRole'), pseudo);
+  for (const action of ['s3:GetBucketVersioning', 's3:GetBucketAcl', 's3:GetBucketLocation']) {
+    expect([action, evaluate(pipelineRole, action, BUCKET)]).toEqual([action, 'allow']);
+  }
+  for (const action of ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion']) {
+    expect([action, evaluate(pipelineRole, action, `${BUCKET}/Source/x.zip`)]).toEqual([action, 'allow']);
+  }
+});
+
 test('each group maps to the actions CodePipeline uses on an artifact store; deletion to none', () => {
   expect(ARTIFACT_GROUP_REPLACEMENTS).toEqual({
     's3:GetObject*': ['s3:GetObject', 's3:GetObjectVersion'],
