@@ -94,6 +94,9 @@ const staging: EnvironmentInput = {
     credentialRotation: { enabled: false, everyDays: 30 },
   },
   compute: { ...prod.compute, instanceType: 't4g.small', sessionManagerPreferences: false },
+  // Retention 10 is prod's rollback depth; staging keeps the default 5 pushes (the same lifecycle
+  // policy, rehearsed with a smaller count) and its $0.25 stay within the 35 % of prod it may cost.
+  ecr: { ...prod.ecr, maxImageCount: 5 },
   // No application runs in staging yet: its critical alarms would page for ever. Turn this on
   // once staging runs the application.
   monitoring: { ...prod.monitoring, monthlyBudgetUsd: 150, pageOnCriticalAlarms: false },

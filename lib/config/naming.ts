@@ -245,6 +245,11 @@ export class Naming {
     return this.name('wake');
   }
 
+  /** The function behind the application pipeline's Wake action (office hours). */
+  public get deployWakeFunction(): string {
+    return this.name('deploy-wake');
+  }
+
   // --- Stacks
   public stackName(stack: 'Foundation' | 'Data' | 'Compute' | 'Ops'): string {
     return `${this.prefix}-${stack.toLowerCase()}`;
@@ -289,6 +294,7 @@ export class Naming {
       n('iam-role', this.serviceRole),
       n('iam-role', this.migrationTestTriggerRole),
       n('iam-role', this.officeHoursWakeRole),
+      n('lambda-function', this.deployWakeFunction),
       n('iam-managed-policy', this.developerPolicy),
       n('elb-load-balancer', this.loadBalancer),
       n('elb-target-group', this.targetGroup),

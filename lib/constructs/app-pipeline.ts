@@ -9,6 +9,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -17,6 +18,7 @@ import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { ArtifactBucket } from './artifact-bucket';
 import { grantUseConnection } from './connection-access';
 import { repositoryUriOf } from './image-repository';
+import { nagString } from './migration-test/arns';
 import { projectPath } from '../config/project';
 
 /** The CodeBuild image of the specification (Amazon Linux 2, ARM64, standard 3.0). */
@@ -111,6 +113,13 @@ export interface AppPipelineProps {
    * @default - AllAtOnce, no traffic control
    */
   readonly inServiceDeploys?: elbv2.IApplicationTargetGroup;
+  /**
+   * The environment sleeps outside office hours: this function (lib/constructs/office-hours.ts
+   * `EnvironmentWakeFunction`) wakes it in a `Wake` action, the first of the Deploy stage, so
+   * that CodeDeploy finds instances to deploy to.
+   * @default - no Wake action (the environment never sleeps)
+   */
+  readonly wake?: lambda.IFunction;
 }
 
 /**
@@ -376,14 +385,19 @@ export class AppPipeline extends Construct {
       assumedBy: new iam.ArnPrincipal(this.pipeline.role.roleArn),
       description: `Deploy action of ${props.pipelineName}: start CodeDeploy deployments`,
     });
+    // A sleeping environment has no instance, and CodeDeploy fails a deployment that reaches none:
+    // wake it first (after the approval, so that an approval left waiting wakes nothing).
+    const wake = props.wake ? this.wakeAction(props.pipelineName, props.wake) : undefined;
     this.pipeline.addStage({
       stageName: 'Deploy',
       actions: [
+        ...(wake ? [wake] : []),
         new actions.CodeDeployServerDeployAction({
           actionName: 'Deploy',
           input: bundle,
           deploymentGroup: this.deploymentGroup,
           role: deployRole,
+          runOrder: wake ? 2 : 1,
         }),
       ],
     });
@@ -452,6 +466,35 @@ export class AppPipeline extends Construct {
       ],
     });
     this.acknowledgeInlinePolicies({ buildRole, sourceRole, deployRole, recordRole });
+  }
+
+  /**
+   * The Wake action: invokes the wake function, which CodePipeline invokes again (continuation
+   * token) until the environment is awake. Its own role, on which CDK puts `lambda:InvokeFunction`
+   * on the function and `lambda:ListFunctions`, as the CodePipeline user guide's service role has.
+   */
+  private wakeAction(pipelineName: string, fn: lambda.IFunction): actions.LambdaInvokeAction {
+    const role = new iam.Role(this, 'WakeActionRole', {
+      assumedBy: new iam.ArnPrincipal(this.pipeline.role.roleArn),
+      description: `Wake action of ${pipelineName}: invoke the wake function`,
+    });
+    const action = new actions.LambdaInvokeAction({ actionName: 'Wake', lambda: fn, role, runOrder: 1 });
+    const stack = Stack.of(this);
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only lambda:ListFunctions is on *: a read-only list call without resource-level permissions, which CDK grants every Lambda invoke action as the CodePipeline service role policy documents; the one invoke statement names the wake function.',
+    );
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::${nagString(stack, fn.functionArn)}:*]`,
+      'The wildcard after the wake function ARN stands for its versions and aliases (CDK grantInvoke); it matches no other function.',
+    );
+    acknowledgeInlinePolicy(
+      role,
+      "The application pipeline's wake action role may invoke the one wake function (and list functions, read-only)",
+    );
+    return action;
   }
 
   /** NIST IAMNoInlinePolicy, once per role of the pipeline, each saying what that role may do. */

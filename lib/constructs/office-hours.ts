@@ -1,12 +1,19 @@
-import { ArnFormat, Stack, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { pipelineNames, type Naming } from '../config/naming';
+import { projectPath } from '../config/project';
 import { minutes, type EnvironmentConfig } from '../config/schema';
+import { LAMBDA_NODEJS_RUNTIME } from '../config/toolchain';
 import { acknowledge, acknowledgeInlinePolicy } from '../nag';
+import { lambdaCode } from './esbuild-bundling';
+import { managedLogGroup } from './log-group';
 import { nagString } from './migration-test/arns';
 
 /** The weekly schedule of an environment with office hours (`officeHours` in the configuration). */
@@ -14,6 +21,13 @@ export type OfficeHoursSchedule = Omit<EnvironmentConfig['officeHours'], 'enable
 
 /** Minutes the database starts before the instances, so that it is available when they boot. */
 export const DATABASE_LEAD_MINUTES = 20;
+
+/**
+ * Minutes a pipeline waits for a sleeping environment to wake (the database available, the
+ * instances in service) before it fails: the infrastructure pipeline's `<Stage>-Wake` step and
+ * the application pipeline's `Wake` action. A wake takes about 10–15 minutes.
+ */
+export const WAKE_WAIT_MINUTES = 40;
 
 const DAY_INDEX = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 } as const;
 type Day = keyof typeof DAY_INDEX;
@@ -210,19 +224,24 @@ function groupArn(stack: Stack, naming: Naming, region: string, account: string)
   });
 }
 
-/** The two findings of {@link wakeStatements} on the role that holds them. */
+/**
+ * The two findings of {@link wakeStatements} on the role that holds them. `alsoOnStar`: why the
+ * role's other actions on `*` (if any) need it, added to the one reason of that finding.
+ */
 export function acknowledgeWakeFindings(
   role: iam.IRole,
   naming: Naming,
   region: string,
   account: string,
+  alsoOnStar?: string,
 ): void {
   const stack = Stack.of(role);
   acknowledge(
     role,
     'AwsSolutions-IAM5[Resource::*]',
     'autoscaling:DescribeAutoScalingGroups is a read-only list call that IAM authorizes only against "*"; the wake ' +
-      `command filters it to ${naming.autoScalingGroup}. Every other action of the role names one resource.`,
+      `command filters it to ${naming.autoScalingGroup}.` +
+      (alsoOnStar ? ` ${alsoOnStar}` : ' Every other action of the role names one resource.'),
   );
   acknowledge(
     role,
@@ -263,6 +282,99 @@ export class OfficeHoursWakeRole extends Construct {
     acknowledgeInlinePolicy(
       this.role,
       `The office-hours wake role of ${naming.envName} (trusted by the pipeline's wake step role only) may start this environment's database and resize its Auto Scaling group`,
+    );
+  }
+}
+
+/** The handler of the application pipeline's Wake action. */
+const WAKE_HANDLER_ENTRY = projectPath('lambda', 'environment-wake', 'index.ts');
+
+export interface EnvironmentWakeFunctionProps {
+  readonly naming: Naming;
+  /** The group's configured sizes (`compute.minCapacity`/`maxCapacity`), restored on waking. */
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly logRetentionDays: number;
+  /** The environment's key for its log groups. */
+  readonly logEncryptionKey: kms.IKey;
+}
+
+/**
+ * The function behind the application pipeline's `Wake` action (lambda/environment-wake): one pass
+ * of the ops command's wake per invocation (start the database, restore the group), invoked again
+ * by CodePipeline through a continuation token until the environment is awake or
+ * {@link WAKE_WAIT_MINUTES} have passed. Its role has the statements of {@link wakeStatements};
+ * the pipeline's Lambda invoke action adds `codepipeline:PutJobSuccessResult`/`PutJobFailureResult`,
+ * which IAM authorizes only on `*`. A Lambda function rather than a CodeBuild project: it bills
+ * milliseconds per pass, not a build container's minutes while it waits.
+ */
+export class EnvironmentWakeFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: EnvironmentWakeFunctionProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { naming } = props;
+    const functionName = naming.deployWakeFunction;
+    const logGroup = managedLogGroup(this, 'FunctionLogs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retentionDays: props.logRetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: props.logEncryptionKey,
+    });
+    this.role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${functionName}: wake ${naming.envName} (its database and group) before the application pipeline deploys it`,
+    });
+    logGroup.grantWrite(this.role);
+    for (const statement of wakeStatements(stack, naming, stack.region, stack.account)) {
+      this.role.addToPrincipalPolicy(statement);
+    }
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      role: this.role,
+      functionName,
+      description: `Wakes ${naming.envName} (office hours) before the application pipeline deploys it`,
+      code: lambdaCode(WAKE_HANDLER_ENTRY),
+      handler: 'index.handler',
+      runtime: LAMBDA_NODEJS_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // One pass: a few describe calls and at most one start and one resize.
+      timeout: Duration.minutes(1),
+      // One pipeline, one execution in its Deploy stage at a time.
+      reservedConcurrentExecutions: 1,
+      logGroup,
+      environment: {
+        DB_INSTANCE_IDENTIFIER: naming.dbInstance,
+        AUTO_SCALING_GROUP_NAME: naming.autoScalingGroup,
+        MIN_CAPACITY: String(props.minCapacity),
+        MAX_CAPACITY: String(props.maxCapacity),
+        WAIT_SECONDS: String(WAKE_WAIT_MINUTES * 60),
+        POWERTOOLS_SERVICE_NAME: 'environment-wake',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    acknowledgeWakeFindings(
+      this.role,
+      naming,
+      stack.region,
+      stack.account,
+      "codepipeline:PutJobSuccessResult and PutJobFailureResult (added by the pipeline's Lambda invoke action) have no resource-level permissions; they answer only jobs CodePipeline handed to this function.",
+    );
+    acknowledgeInlinePolicy(
+      this.role,
+      `The wake function role of ${naming.envName} may write its own log group, start this environment's database, resize its Auto Scaling group and answer CodePipeline jobs`,
+    );
+    acknowledge(
+      this.function,
+      'NIST.800.53.R5-LambdaDLQ',
+      'CodePipeline is the only caller and gets every outcome through PutJobSuccessResult/PutJobFailureResult; an invocation that dies unanswered times the action out and fails the pipeline, whose failure notification names it. A dead-letter queue would hold a job nobody replays.',
+    );
+    acknowledge(
+      this.function,
+      'NIST.800.53.R5-LambdaInsideVPC',
+      'The wake function calls only the RDS, Auto Scaling and CodePipeline APIs, public AWS endpoints, and reads no data in the VPC; in the VPC it would need a NAT or interface endpoints to reach them.',
     );
   }
 }

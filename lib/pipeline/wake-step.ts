@@ -3,11 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CodeBuildStep, type IFileSetProducer } from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { pipelineNames } from '../config/naming';
-import { acknowledgeWakeFindings, wakeStatements } from '../constructs/office-hours';
+import { acknowledgeWakeFindings, WAKE_WAIT_MINUTES, wakeStatements } from '../constructs/office-hours';
 import type { OrchaStage } from '../stages/orcha-stage';
-
-/** Minutes the step waits for the database and the instances (`ops wake --wait`). */
-export const WAKE_WAIT_MINUTES = 40;
 
 /**
  * `<Stage>-Wake`, first thing in a stage whose environment sleeps outside office hours

@@ -19,7 +19,7 @@ import { OrchaAlarms } from '../constructs/alarms';
 import { AppPipeline } from '../constructs/app-pipeline';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { MonthlyCostBudget } from '../constructs/budget';
-import { OfficeHoursWakeRole } from '../constructs/office-hours';
+import { EnvironmentWakeFunction, OfficeHoursWakeRole } from '../constructs/office-hours';
 import { DeveloperAccess } from '../constructs/developer-access';
 import { MigrationTest } from '../constructs/migration-test';
 import { RotationRestart } from '../constructs/rotation-restart';
@@ -168,6 +168,17 @@ export class OpsStack extends Stack {
       new OfficeHoursWakeRole(this, 'OfficeHoursWake', { pipelineAccount: props.pipelineAccount, naming });
     }
 
+    // The application pipeline wakes a sleeping environment before it deploys it.
+    const wake = config.officeHours.enabled
+      ? new EnvironmentWakeFunction(this, 'DeployWake', {
+          naming,
+          minCapacity: config.compute.minCapacity,
+          maxCapacity: config.compute.maxCapacity,
+          logRetentionDays: config.monitoring.logRetentionDays,
+          logEncryptionKey: props.logEncryptionKey,
+        })
+      : undefined;
+
     this.appPipeline = new AppPipeline(this, 'AppPipeline', {
       pipelineName: naming.appPipeline,
       buildProjectName: naming.buildProject,
@@ -188,6 +199,7 @@ export class OpsStack extends Stack {
       // High availability: deploy one instance at a time, each taken out of the target group
       // while its containers restart, so the others keep serving.
       inServiceDeploys: config.compute.minCapacity >= 2 ? props.targetGroup : undefined,
+      wake: wake?.function,
       ...(this.migrationTest && config.appPipeline.migrationTest !== 'off'
         ? {
             migrationTest: { project: this.migrationTest.project, verdict: config.appPipeline.migrationTest },

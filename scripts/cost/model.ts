@@ -51,6 +51,7 @@ export const assumptionsSchema = z.strictObject({
   imageSizeGb: z.number().positive(),
   appBuildsPerMonth: z.number().nonnegative(),
   appBuildMinutes: z.number().nonnegative(),
+  appWakeMinutesPerRun: z.number().nonnegative(),
   infraRunsPerMonth: z.number().nonnegative(),
   infraBuildMinutesPerRun: z.record(z.string(), z.number().nonnegative()),
   pipelineActionMinutesPerRun: z.number().nonnegative(),
@@ -358,6 +359,14 @@ function buildMinutes(id: string, a: Assumptions): { minutes: number; basis: str
   return { minutes: 0, basis: 'not run on a schedule' };
 }
 
+/** The pipeline wakes its environment before deploying it (lib/constructs/app-pipeline.ts). */
+function hasWakeAction(pipeline: Record<string, unknown>): boolean {
+  const stages = (pipeline.Stages ?? []) as {
+    Actions: { Name: string; ActionTypeId: { Provider: string } }[];
+  }[];
+  return stages.some((s) => s.Actions.some((x) => x.Name === 'Wake' && x.ActionTypeId.Provider === 'Lambda'));
+}
+
 function priceBuilds(p: Pricer, templates: readonly Template[], env: CostedEnvironment | undefined): void {
   const a = p.assumptions;
   for (const { id, resource } of resourcesOf(templates)) {
@@ -379,6 +388,17 @@ function priceBuilds(p: Pricer, templates: readonly Template[], env: CostedEnvir
         `${minutes} min`,
         minutes * p.prices.codePipelineV2PerActionMinute,
       );
+      // The Wake action of an environment with office hours (a Lambda invoke action): its
+      // function costs nothing worth a line, its action minutes do.
+      if (app && hasWakeAction(pr)) {
+        const wake = runs * a.appWakeMinutesPerRun;
+        p.add(
+          'CodePipeline',
+          `${literal(pr.Name) ?? id}: Wake action minutes (${runs} runs × ${a.appWakeMinutesPerRun} min, assumed)`,
+          `${wake} min`,
+          wake * p.prices.codePipelineV2PerActionMinute,
+        );
+      }
     }
   }
   if (env?.migrationTestEnabled) {

@@ -6,7 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { CredentialsError, ExitCode, OperationError, OpsError } from './errors';
+import { CredentialsError, ExitCode, toOpsError } from './errors';
 
 type Credentials = NonNullable<STSClientConfig['credentials']>;
 
@@ -58,68 +58,6 @@ export const defaultClientFactory: ClientFactory = {
   rds: (t) => new RDSClient(clientConfig(t)),
   autoscaling: (t) => new AutoScalingClient(clientConfig(t)),
 };
-
-/** Errors that mean "who you are" is the problem: no, invalid or expired credentials. */
-const CREDENTIAL_ERROR_NAMES = new Set([
-  'CredentialsProviderError',
-  'ProviderError',
-  'TokenProviderError',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-  'UnrecognizedClientException',
-  'SignatureDoesNotMatch',
-  'InvalidSignatureException',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-]);
-
-const ACCESS_DENIED_NAMES = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'UnauthorizedOperation',
-  'AuthorizationError',
-]);
-
-function errorName(err: unknown): string {
-  if (err && typeof err === 'object' && 'name' in err && typeof err.name === 'string') return err.name;
-  return 'Error';
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-export function isCredentialsError(err: unknown): boolean {
-  return CREDENTIAL_ERROR_NAMES.has(errorName(err));
-}
-
-export function isAccessDenied(err: unknown): boolean {
-  return ACCESS_DENIED_NAMES.has(errorName(err));
-}
-
-/**
- * `Name: message` of an SDK error, passed through `scrub` (which must remove anything secret
- * the message may echo), plus a hint for credential and permission errors.
- */
-export function describeAwsError(err: unknown, scrub: (text: string) => string = (t) => t): string {
-  const name = errorName(err);
-  const message = scrub(errorMessage(err)).split('\n')[0] ?? '';
-  const text = message.startsWith(name) ? message : `${name}: ${message}`;
-  if (isCredentialsError(err)) {
-    return `${text} (credentials missing, invalid or expired: pass --profile <name>, set AWS_PROFILE, or run "aws sso login --profile <name>")`;
-  }
-  if (isAccessDenied(err)) return `${text} (the credentials lack this permission)`;
-  return text;
-}
-
-/** Turns any error from an SDK call into an {@link OpsError}: credential errors exit 3, others 1. */
-export function toOpsError(err: unknown, what: string, scrub?: (text: string) => string): OpsError {
-  if (err instanceof OpsError) return err;
-  const description = `${what}: ${describeAwsError(err, scrub)}`;
-  return isCredentialsError(err) ? new CredentialsError(description) : new OperationError(description);
-}
 
 export interface CallerIdentity {
   account: string;

@@ -370,14 +370,58 @@ describe('OpsStack (prod): application pipeline', () => {
 });
 
 describe('OpsStack (staging)', () => {
+  const [[, p]] = resourcesOf(stagingTemplate, 'AWS::CodePipeline::Pipeline');
+  const stages = p.Stages as {
+    Name: string;
+    Actions: {
+      Name: string;
+      RunOrder: number;
+      ActionTypeId: { Category: string; Provider: string };
+      Configuration: Record<string, unknown>;
+      RoleArn: { 'Fn::GetAtt': [string, string] };
+    }[];
+  }[];
+
   test('no approval stage (requireApproval false)', () => {
-    const [[, p]] = resourcesOf(stagingTemplate, 'AWS::CodePipeline::Pipeline');
-    expect((p.Stages as { Name: string }[]).map((s) => s.Name)).toEqual([
-      'Source',
-      'Build',
-      'Deploy',
-      'Record',
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'Deploy', 'Record']);
+  });
+
+  test('staging sleeps outside office hours: the Deploy stage wakes it first (Lambda invoke), then deploys', () => {
+    const deploy = stages.find((s) => s.Name === 'Deploy')!;
+    expect(
+      deploy.Actions.map((a) => [
+        a.Name,
+        `${a.ActionTypeId.Category}/${a.ActionTypeId.Provider}`,
+        a.RunOrder,
+      ]),
+    ).toEqual([
+      ['Wake', 'Invoke/Lambda', 1],
+      ['Deploy', 'Deploy/CodeDeploy', 2],
     ]);
+    const [fnId] = resourcesOf(stagingTemplate, 'AWS::Lambda::Function').find(
+      ([, f]) => f.FunctionName === 'v1-orcha-staging-deploy-wake',
+    )!;
+    expect(deploy.Actions[0]!.Configuration.FunctionName).toEqual({ Ref: fnId });
+  });
+
+  test("the Wake action's role may invoke the wake function (and list functions), nothing else", () => {
+    const wake = stages.find((s) => s.Name === 'Deploy')!.Actions[0]!;
+    const roleId = wake.RoleArn['Fn::GetAtt'][0];
+    const statements = resourcesOf(stagingTemplate, 'AWS::IAM::Policy')
+      .filter(([, pol]) => JSON.stringify(pol.Roles).includes(`"${roleId}"`))
+      .flatMap(
+        ([, pol]) =>
+          (pol.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+      );
+    expect(statements.map((st) => st.Action).sort()).toEqual([
+      'lambda:InvokeFunction',
+      'lambda:ListFunctions',
+    ]);
+    const invoke = statements.find((st) => st.Action === 'lambda:InvokeFunction')!;
+    expect(JSON.stringify(invoke.Resource)).toContain('DeployWakeFunction');
+    // Assumed by the pipeline's own role only.
+    const [, role] = resourcesOf(stagingTemplate, 'AWS::IAM::Role').find(([id]) => id === roleId)!;
+    expect(JSON.stringify(role.AssumeRolePolicyDocument)).toMatch(/AppPipelineRole/);
   });
 });
 

@@ -2,12 +2,19 @@
  * Office hours (staging as committed: MON-FRI 07:00-20:00 Europe/Berlin): the instances scale to
  * zero and the database stops outside them, the "down" alarms stay quiet while asleep, prod may
  * not sleep. Wake on demand: test/scripts/ops/commands/wake.test.ts; the pipeline's wake step:
- * test/pipeline/wake-step.test.ts; the cost of the hours: test/scripts/cost/report.test.ts.
+ * test/pipeline/wake-step.test.ts; the application pipeline's wake function: below and
+ * test/lambda/environment-wake.test.ts; the cost of the hours: test/scripts/cost/report.test.ts.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { environments } from '../../lib/config/environments';
 import { ConfigError, loadEnvironment } from '../../lib/config/load';
-import { awakeDays, awakeHoursPerWeek, officeHoursCron } from '../../lib/constructs/office-hours';
+import {
+  awakeDays,
+  awakeHoursPerWeek,
+  officeHoursCron,
+  WAKE_WAIT_MINUTES,
+} from '../../lib/constructs/office-hours';
+import { settingsFromEnv } from '../../lambda/environment-wake';
 import { buildStages, buildVariant, resourcesOf } from '../helpers';
 
 const { staging: stage, prod: prodStage } = buildStages('staging', 'prod');
@@ -187,4 +194,69 @@ test('turning office hours on or off changes no property of the database, its su
   }
   offData.resourceCountIs('AWS::Scheduler::Schedule', 0);
   Template.fromStack(off.compute).resourceCountIs('AWS::AutoScaling::ScheduledAction', 0);
+});
+
+describe("the application pipeline's wake function (EnvironmentWakeFunction)", () => {
+  const [fnId, fn] = resourcesOf(ops, 'AWS::Lambda::Function').find(
+    ([, p]) => p.FunctionName === 'v1-orcha-staging-deploy-wake',
+  )!;
+  const roleRef = JSON.stringify(fn.Role);
+  const [roleId] = resourcesOf(ops, 'AWS::IAM::Role').find(([id]) => roleRef.includes(`"${id}"`))!;
+  const statements = resourcesOf(ops, 'AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Roles).includes(`"${roleId}"`))
+    .flatMap(([, p]) => (p.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+
+  test('one pass per invocation, within a minute; waits at most WAKE_WAIT_MINUTES in all; one at a time', () => {
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 60,
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: expect.objectContaining({
+          DB_INSTANCE_IDENTIFIER: 'v1-orcha-staging-db',
+          AUTO_SCALING_GROUP_NAME: 'v1-orcha-staging-asg',
+          MIN_CAPACITY: '1',
+          MAX_CAPACITY: '2',
+          WAIT_SECONDS: String(WAKE_WAIT_MINUTES * 60),
+        }),
+      },
+    });
+    // Its settings are what the handler reads.
+    expect(() =>
+      settingsFromEnv((fn.Environment as { Variables: NodeJS.ProcessEnv }).Variables),
+    ).not.toThrow();
+    expect(fnId).toMatch(/^DeployWakeFunction/);
+  });
+
+  test('its role: the wake statements, its own log group and the answers to CodePipeline, nothing else', () => {
+    const actions = statements.flatMap((s) => [s.Action].flat() as string[]).sort();
+    expect(actions).toEqual(
+      [
+        'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:UpdateAutoScalingGroup',
+        'codepipeline:PutJobFailureResult',
+        'codepipeline:PutJobSuccessResult',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'rds:DescribeDBInstances',
+        'rds:StartDBInstance',
+      ].sort(),
+    );
+    const on = (action: string) => statements.find((s) => [s.Action].flat().includes(action))!.Resource;
+    expect(on('rds:StartDBInstance')).toBe('arn:aws:rds:eu-central-1:700558745280:db:v1-orcha-staging-db');
+    expect(on('autoscaling:UpdateAutoScalingGroup')).toBe(
+      'arn:aws:autoscaling:eu-central-1:700558745280:autoScalingGroup:*:autoScalingGroupName/v1-orcha-staging-asg',
+    );
+    // PutJob*Result and DescribeAutoScalingGroups have no resource-level permissions.
+    expect(on('codepipeline:PutJobSuccessResult')).toBe('*');
+    expect(JSON.stringify(statements)).not.toMatch(/StopDB|Delete|sts:AssumeRole|rds:\*|autoscaling:\*/);
+  });
+
+  test('prod never sleeps: no wake function', () => {
+    expect(
+      resourcesOf(Template.fromStack(prodStage.ops), 'AWS::Lambda::Function').map(([, p]) => p.FunctionName),
+    ).not.toContain('v1-orcha-deploy-wake');
+    expect(JSON.stringify(Template.fromStack(prodStage.ops).toJSON())).not.toContain('deploy-wake');
+  });
 });

@@ -1,13 +1,17 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+  type AutoScalingClient,
+} from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import type { RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, StartDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import type { AwsTarget, ClientFactory } from '../../scripts/ops/aws';
 import type { Output } from '../../scripts/ops/output';
 import type { CliDeps } from '../../scripts/ops/program';
@@ -115,4 +119,53 @@ export function cliDeps(
       throw new Error('test did not expect a process to be run');
     },
   };
+}
+
+/**
+ * An environment waking as RDS and Auto Scaling report it, on mocked clients: the database's
+ * status moves through `dbStates` one describe at a time and stays at the last (`missing`: not
+ * found); the group's sizes are what the last UpdateAutoScalingGroup set (from `desired`), and
+ * `healthy(desired, describes)` says how many instances are InService and Healthy at the n-th
+ * describe of the group.
+ */
+export function simulateEnvironment(
+  rds: AwsClientStub<RDSClient>,
+  autoscaling: AwsClientStub<AutoScalingClient>,
+  opts: { dbStates: string[]; desired: number; healthy: (desired: number, describes: number) => number },
+): void {
+  const states = [...opts.dbStates];
+  rds
+    .on(DescribeDBInstancesCommand)
+    .callsFake(() => {
+      const state = states.length > 1 ? states.shift() : states[0];
+      if (state === 'missing') throw awsError('DBInstanceNotFoundFault', 'DBInstance not found.');
+      return { DBInstances: [{ DBInstanceStatus: state }] };
+    })
+    .on(StartDBInstanceCommand)
+    .resolves({});
+  let desired = opts.desired;
+  let describes = 0;
+  autoscaling
+    .on(DescribeAutoScalingGroupsCommand)
+    .callsFake(() => {
+      describes += 1;
+      const healthy = opts.healthy(desired, describes);
+      return {
+        AutoScalingGroups: [
+          {
+            DesiredCapacity: desired,
+            MinSize: desired,
+            Instances: Array.from({ length: healthy }, () => ({
+              LifecycleState: 'InService',
+              HealthStatus: 'Healthy',
+            })),
+          },
+        ],
+      };
+    })
+    .on(UpdateAutoScalingGroupCommand)
+    .callsFake((input: { DesiredCapacity: number }) => {
+      desired = input.DesiredCapacity;
+      return {};
+    });
 }

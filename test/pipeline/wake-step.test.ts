@@ -7,19 +7,15 @@
  */
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import {
-  AutoScalingClient,
-  DescribeAutoScalingGroupsCommand,
-  UpdateAutoScalingGroupCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { DescribeDBInstancesCommand, RDSClient, StartDBInstanceCommand } from '@aws-sdk/client-rds';
+import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { RDSClient, StartDBInstanceCommand } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildApp } from '../../lib/app';
 import { environments } from '../../lib/config/environments';
 import { WAKE_ASLEEP_MINUTES, criticalPath } from '../../scripts/bench/critical-path';
 import { ExitCode } from '../../scripts/ops/errors';
 import { main } from '../../scripts/ops/program';
-import { REGION, captureOutput, cliDeps, factory, mockedSts } from '../helpers/ops';
+import { REGION, captureOutput, cliDeps, factory, mockedSts, simulateEnvironment } from '../helpers/ops';
 import { resourcesOf } from '../helpers';
 
 const built = buildApp(new App());
@@ -71,31 +67,14 @@ test('the command it runs wakes staging (run here through the ops CLI with mocke
   const sts = mockedSts();
   const rds = new RDSClient({ region: REGION });
   const rdsMock = mockClient(rds);
-  const states = ['stopped', 'available'];
-  rdsMock
-    .on(DescribeDBInstancesCommand)
-    .callsFake(() => ({ DBInstances: [{ DBInstanceStatus: states.shift() ?? 'available' }] }));
-  rdsMock.on(StartDBInstanceCommand).resolves({});
   const asg = new AutoScalingClient({ region: REGION });
   const asgMock = mockClient(asg);
-  asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
-    AutoScalingGroups: [
-      {
-        AutoScalingGroupName: 'v1-orcha-staging-asg',
-        MinSize: 0,
-        MaxSize: 2,
-        DesiredCapacity: 0,
-        Instances: [
-          {
-            InstanceId: 'i-1',
-            LifecycleState: 'InService',
-            HealthStatus: 'Healthy',
-          } as never,
-        ],
-      } as never,
-    ],
+  // Asleep: the database stopped, the group at zero; the instance is in service once restored.
+  simulateEnvironment(rdsMock, asgMock, {
+    dbStates: ['stopped', 'available'],
+    desired: 0,
+    healthy: (desired) => desired,
   });
-  asgMock.on(UpdateAutoScalingGroupCommand).resolves({});
   const out = captureOutput();
   const code = await main(
     ['node', 'ops', ...argv],

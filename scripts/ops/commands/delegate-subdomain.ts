@@ -8,10 +8,10 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { callerIdentity, toOpsError, verifyAccount, type AwsTarget } from '../aws';
+import { callerIdentity, verifyAccount, type AwsTarget } from '../aws';
 import { environmentNames, loadEnvironment } from '../../../lib/config/load';
 import { resolveEnvironment } from '../environment';
-import { OperationError, UsageError } from '../errors';
+import { toOpsError, OperationError, UsageError } from '../errors';
 import type { Output } from '../output';
 
 export interface DelegateSubdomainOptions {

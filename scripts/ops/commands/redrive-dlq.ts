@@ -7,9 +7,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { toOpsError, verifyAccount, type AwsTarget } from '../aws';
+import { verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
-import { OperationError, UsageError } from '../errors';
+import { toOpsError, OperationError, UsageError } from '../errors';
 import type { Output } from '../output';
 import type { Naming } from '../../../lib/config/naming';
 import type { EnvironmentConfig, EnvironmentInput } from '../../../lib/config/schema';

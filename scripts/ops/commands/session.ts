@@ -1,8 +1,8 @@
 import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { toOpsError, verifyAccount, type AwsTarget } from '../aws';
+import { verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
-import { OperationError, UsageError } from '../errors';
+import { toOpsError, OperationError, UsageError } from '../errors';
 import type { Output } from '../output';
 
 export interface SessionOptions {

@@ -26,9 +26,9 @@ import {
 import { stageId } from '../../../lib/app';
 import { pipelineNames, type Naming } from '../../../lib/config/naming';
 import type { EnvironmentConfig } from '../../../lib/config/schema';
-import { toOpsError, verifyAccount, type AwsTarget } from '../aws';
+import { verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
-import { OperationError, OpsError } from '../errors';
+import { toOpsError, OperationError, OpsError } from '../errors';
 import type { Output } from '../output';
 import type { TakeoverClientFactory, TakeoverClients } from '../takeover/clients';
 import { importTemplate } from '../takeover/import-template';

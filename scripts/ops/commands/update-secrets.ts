@@ -1,9 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { describeAwsError, isCredentialsError, toOpsError, verifyAccount, type AwsTarget } from '../aws';
+import { verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
-import { OperationError, OpsError, UsageError } from '../errors';
+import {
+  describeAwsError,
+  isCredentialsError,
+  toOpsError,
+  OperationError,
+  OpsError,
+  UsageError,
+} from '../errors';
 import { filteredOutput, type Output } from '../output';
 import { Redactor } from '../../../lib/util/redact';
 import { INSTANCE_MANAGED_KEYS, parseSecretsFile, type SecretEntry } from '../secrets-file';

@@ -1,14 +1,11 @@
-import {
-  DescribeAutoScalingGroupsCommand,
-  UpdateAutoScalingGroupCommand,
-  type AutoScalingClient,
-} from '@aws-sdk/client-auto-scaling';
-import { DescribeDBInstancesCommand, StartDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { toOpsError, verifyAccount, type AwsTarget } from '../aws';
+import { verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
 import { OperationError } from '../errors';
 import type { Output } from '../output';
+import { wakePass, type WakeTarget } from '../wake-pass';
 
 export interface WakeOptions {
   env: string;
@@ -25,13 +22,6 @@ export interface WakeOptions {
    * creates it has not been deployed): say so and succeed. The pipeline's first deploy needs it.
    */
   allowMissing?: boolean;
-}
-
-/** What {@link wake}'s status check returns for a database that does not exist. */
-const NOT_FOUND = 'not found';
-
-function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : '';
 }
 
 /** STS refused the role: it does not exist yet, or does not trust the caller. */
@@ -61,12 +51,10 @@ export interface WakeResult {
 }
 
 /**
- * Wakes an environment that sleeps outside office hours: starts its database (waiting for a
- * `stopping` one to stop first), restores the Auto Scaling group's configured sizes, and waits
- * until the database is available and `compute.minCapacity` instances are in service and
- * healthy (booted and deployed by CodeDeploy's launch hook). Idempotent: an awake environment
- * is left alone. It goes back to sleep at the next scheduled stop (every day at
- * `officeHours.stop`).
+ * Wakes an environment that sleeps outside office hours: repeats {@link wakePass} every
+ * `pollSeconds` until the database is available and `compute.minCapacity` instances are in
+ * service and healthy, or `waitSeconds` have passed (`0`: one pass, start and return). It goes
+ * back to sleep at the next scheduled stop (every day at `officeHours.stop`).
  */
 export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeResult> {
   const { config, naming } = resolveEnvironment(options.env);
@@ -97,106 +85,48 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
     }
     throw err;
   }
-  const rds = deps.clients.rds(target);
-  const autoscaling = deps.clients.autoscaling(target);
-  const deadline = deps.now() + (options.waitSeconds ?? 1800) * 1000;
+  const clients = { rds: deps.clients.rds(target), autoscaling: deps.clients.autoscaling(target) };
+  const waitSeconds = options.waitSeconds ?? 1800;
+  const deadline = deps.now() + waitSeconds * 1000;
   const pollMs = (options.pollSeconds ?? 30) * 1000;
-  const wait = options.waitSeconds !== 0;
-  const db = naming.dbInstance;
-  const group = naming.autoScalingGroup;
-  const { minCapacity, maxCapacity } = config.compute;
-
-  const dbStatus = async (): Promise<string> => {
-    try {
-      const res = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db }));
-      return res.DBInstances?.[0]?.DBInstanceStatus ?? 'unknown';
-    } catch (err) {
-      if (errorName(err) === 'DBInstanceNotFoundFault') return NOT_FOUND;
-      throw toOpsError(err, `Cannot describe ${db}`);
-    }
-  };
-  const until = async (what: string, done: () => Promise<boolean>): Promise<void> => {
-    while (!(await done())) {
-      if (deps.now() >= deadline) {
-        throw new OperationError(
-          `${what}: still not the case after ${options.waitSeconds ?? 1800} s (it may still come; check the console)`,
-        );
-      }
-      await deps.sleep(pollMs);
-    }
+  const wakeTarget: WakeTarget = {
+    dbInstance: naming.dbInstance,
+    autoScalingGroup: naming.autoScalingGroup,
+    minCapacity: config.compute.minCapacity,
+    maxCapacity: config.compute.maxCapacity,
   };
 
-  // --- Database
-  let status = await dbStatus();
-  if (status === NOT_FOUND) {
-    if (options.allowMissing) return notDeployed(`no database ${db}`);
-    throw new OperationError(`Database ${db} not found: is ${config.name} deployed?`);
-  }
   let startedDatabase = false;
-  if (status === 'stopping') {
-    out.info(`${db} is stopping; waiting until it has stopped to start it again.`);
-    await until(`${db} stopped`, async () => (status = await dbStatus()) === 'stopped');
-  }
-  if (status === 'stopped') {
-    try {
-      await rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: db }));
-    } catch (err) {
-      throw toOpsError(err, `Cannot start ${db}`);
-    }
-    startedDatabase = true;
-    out.info(`Starting ${db}.`);
-  } else {
-    out.info(`${db} is ${status}.`);
-  }
-
-  // --- Instances (the database is starting meanwhile: the application retries its connection)
-  let groupInfo;
-  try {
-    groupInfo = (
-      await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }))
-    ).AutoScalingGroups?.[0];
-  } catch (err) {
-    throw toOpsError(err, `Cannot describe ${group}`);
-  }
-  if (!groupInfo)
-    throw new OperationError(`Auto Scaling group ${group} not found: is ${config.name} deployed?`);
   let resizedGroup = false;
-  if ((groupInfo.DesiredCapacity ?? 0) < minCapacity || (groupInfo.MinSize ?? 0) < minCapacity) {
-    try {
-      await autoscaling.send(
-        new UpdateAutoScalingGroupCommand({
-          AutoScalingGroupName: group,
-          MinSize: minCapacity,
-          MaxSize: maxCapacity,
-          DesiredCapacity: minCapacity,
-        }),
-      );
-    } catch (err) {
-      throw toOpsError(err, `Cannot resize ${group}`);
+  let said = '';
+  for (;;) {
+    const progress = await wakePass(wakeTarget, clients, out);
+    if (progress.state === 'no-database') {
+      if (options.allowMissing) return notDeployed(`no database ${naming.dbInstance}`);
+      throw new OperationError(`Database ${naming.dbInstance} not found: is ${config.name} deployed?`);
     }
-    resizedGroup = true;
-    out.info(`${group}: min ${minCapacity}, desired ${minCapacity}, max ${maxCapacity}.`);
-  } else {
-    out.info(`${group} already runs ${groupInfo.DesiredCapacity} instance(s).`);
-  }
-
-  if (wait) {
-    await until(`${db} available`, async () => (await dbStatus()) === 'available');
-    out.info(`${db} is available.`);
-    await until(`${minCapacity} healthy instance(s) in service in ${group}`, async () => {
-      const res = await autoscaling.send(
-        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
+    startedDatabase ||= progress.startedDatabase;
+    resizedGroup ||= progress.resizedGroup;
+    if (progress.state === 'awake') {
+      out.info(
+        `${config.name} is awake: ${progress.inService} instance(s) in service, ${naming.dbInstance} available.`,
       );
-      const ready = (res.AutoScalingGroups?.[0]?.Instances ?? []).filter(
-        (i) => i.LifecycleState === 'InService' && i.HealthStatus === 'Healthy',
+      break;
+    }
+    // Progress, once per change rather than once per poll.
+    const status = `${naming.dbInstance} is ${progress.database}; ${progress.inService} of ${wakeTarget.minCapacity} instance(s) in service.`;
+    if (status !== said) out.info((said = status));
+    // --wait 0: start what can be started and return (a database still stopping cannot be).
+    if (waitSeconds === 0 && progress.database !== 'stopping') {
+      out.info(`${config.name} is waking; not waiting (--wait 0).`);
+      break;
+    }
+    if (deps.now() >= deadline) {
+      throw new OperationError(
+        `${progress.waitingFor}: still not the case after ${waitSeconds} s (it may still come; check the console)`,
       );
-      return ready.length >= minCapacity;
-    });
-    out.info(`${config.name} is awake: ${minCapacity} instance(s) in service.`);
+    }
+    await deps.sleep(pollMs);
   }
-  return {
-    outcome: startedDatabase || resizedGroup ? 'started' : 'awake',
-    startedDatabase,
-    resizedGroup,
-  };
+  return { outcome: startedDatabase || resizedGroup ? 'started' : 'awake', startedDatabase, resizedGroup };
 }

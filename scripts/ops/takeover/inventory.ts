@@ -13,8 +13,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { DescribeDocumentCommand } from '@aws-sdk/client-ssm';
-import { toOpsError } from '../aws';
-import { OperationError } from '../errors';
+import { toOpsError, OperationError } from '../errors';
 import type { TakeoverClients } from './clients';
 import {
   isStateful,

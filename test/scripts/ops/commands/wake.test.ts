@@ -8,39 +8,28 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { wake } from '../../../../scripts/ops/commands/wake';
 import { ExitCode } from '../../../../scripts/ops/errors';
-import { OTHER_ACCOUNT, REGION, awsError, captureOutput, factory, mockedSts } from '../../../helpers/ops';
+import {
+  OTHER_ACCOUNT,
+  REGION,
+  awsError,
+  captureOutput,
+  factory,
+  mockedSts,
+  simulateEnvironment,
+} from '../../../helpers/ops';
 
 function setup(opts: { account?: string; dbStates: string[]; desired: number; inService: number[] }) {
   const sts = mockedSts(opts.account);
   const rds = new RDSClient({ region: REGION });
   const rdsMock = mockClient(rds);
-  const states = [...opts.dbStates];
-  rdsMock.on(DescribeDBInstancesCommand).callsFake(() => {
-    const state = states.length > 1 ? states.shift() : states[0];
-    if (state === 'missing')
-      throw awsError('DBInstanceNotFoundFault', 'DBInstance v1-orcha-staging-db not found.');
-    return { DBInstances: [{ DBInstanceStatus: state }] };
-  });
-  rdsMock.on(StartDBInstanceCommand).resolves({});
   const asg = new AutoScalingClient({ region: REGION });
   const asgMock = mockClient(asg);
-  const inService = [...opts.inService];
-  asgMock.on(DescribeAutoScalingGroupsCommand).callsFake(() => {
-    const healthy = inService.length > 1 ? inService.shift()! : inService[0]!;
-    return {
-      AutoScalingGroups: [
-        {
-          DesiredCapacity: opts.desired,
-          MinSize: opts.desired,
-          Instances: Array.from({ length: healthy }, () => ({
-            LifecycleState: 'InService',
-            HealthStatus: 'Healthy',
-          })),
-        },
-      ],
-    };
+  // The n-th describe of the group finds inService[n-1] healthy instances (the last one after).
+  simulateEnvironment(rdsMock, asgMock, {
+    dbStates: opts.dbStates,
+    desired: opts.desired,
+    healthy: (_, n) => opts.inService[Math.min(n, opts.inService.length) - 1]!,
   });
-  asgMock.on(UpdateAutoScalingGroupCommand).resolves({});
   let clock = 0;
   const out = captureOutput();
   const deps = {
@@ -69,7 +58,39 @@ test('a sleeping staging: starts the database, restores the group, waits until b
     MaxSize: 2,
     DesiredCapacity: 1,
   });
-  expect(out.stdout()).toMatch(/staging is awake/);
+  expect(rdsMock.commandCalls(StartDBInstanceCommand)).toHaveLength(1);
+  expect(asgMock.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(1);
+  // Progress once per change, not once per poll.
+  expect(out.stdout().trimEnd().split('\n')).toEqual([
+    'Starting v1-orcha-staging-db.',
+    'v1-orcha-staging-asg: min 1, desired 1, max 2.',
+    'v1-orcha-staging-db is starting; 0 of 1 instance(s) in service.',
+    'staging is awake: 1 instance(s) in service, v1-orcha-staging-db available.',
+  ]);
+});
+
+test('--wait 0: one pass starts both and returns without waiting', async () => {
+  const { rdsMock, asgMock, deps, out } = setup({
+    dbStates: ['stopped', 'starting'],
+    desired: 0,
+    inService: [0],
+  });
+  expect(await wake({ env: 'staging', waitSeconds: 0 }, deps)).toEqual({
+    outcome: 'started',
+    startedDatabase: true,
+    resizedGroup: true,
+  });
+  expect(rdsMock.commandCalls(DescribeDBInstancesCommand)).toHaveLength(1);
+  expect(asgMock.commandCalls(DescribeAutoScalingGroupsCommand)).toHaveLength(1);
+  expect(out.stdout()).toMatch(/staging is waking; not waiting \(--wait 0\)/);
+});
+
+test('--wait 0 with a database still stopping: one clear error, nothing started', async () => {
+  const { rdsMock, deps } = setup({ dbStates: ['stopping'], desired: 1, inService: [1] });
+  await expect(wake({ env: 'staging', waitSeconds: 0 }, deps)).rejects.toThrow(
+    'v1-orcha-staging-db stopped (to start it again): still not the case after 0 s',
+  );
+  expect(rdsMock.commandCalls(StartDBInstanceCommand)).toHaveLength(0);
 });
 
 test('an awake staging is left alone', async () => {
