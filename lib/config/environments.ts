@@ -57,6 +57,7 @@ const prod: EnvironmentInput = {
     minCapacity: 1,
     maxCapacity: 2,
     healthCheckGraceSeconds: 300,
+    rootVolumeGiB: 30,
     appPort: 8888,
     replPort: 9878,
     // WAF: off until Orcha handles sensitive customer data (the original's "when"); try `count` first.
@@ -93,7 +94,13 @@ const staging: EnvironmentInput = {
     // rotation function reaches Secrets Manager through (docs/runbooks/credential-rotation.md).
     credentialRotation: { enabled: false, everyDays: 30 },
   },
-  compute: { ...prod.compute, instanceType: 't4g.small', sessionManagerPreferences: false },
+  // An instance lives a day at most (it sleeps every evening): 20 GiB hold its images and logs.
+  compute: {
+    ...prod.compute,
+    instanceType: 't4g.small',
+    rootVolumeGiB: 20,
+    sessionManagerPreferences: false,
+  },
   // Retention 10 is prod's rollback depth; staging keeps the default 5 pushes (the same lifecycle
   // policy, rehearsed with a smaller count) and its $0.25 stay within the 35 % of prod it may cost.
   ecr: { ...prod.ecr, maxImageCount: 5 },

@@ -244,6 +244,17 @@ export const environmentSchema = z
       /** At least minCapacity + 1: a rolling update starts the new instance before the old one leaves. */
       maxCapacity: z.number().int().min(1),
       healthCheckGraceSeconds: positiveInt,
+      /**
+       * Root volume of the instances (gp3, GiB): the system, Docker images (pruned after 7 days)
+       * and container logs. At least the image's own 8 GiB.
+       * @default 30
+       */
+      rootVolumeGiB: z
+        .number()
+        .int()
+        .min(8, 'must be at least 8 GiB (the Amazon Linux 2023 image)')
+        .max(16384)
+        .default(30),
       /** Port the application container listens on. */
       appPort: z.number().int().min(1).max(65535),
       /** Port of the application's REPL, reached through SSM port forwarding. */

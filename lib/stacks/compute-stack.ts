@@ -58,8 +58,6 @@ export function sqsQueueUrl(region: string, account: string, queueName: string):
   return `https://sqs.${region}.amazonaws.com/${account}/${queueName}`;
 }
 
-/** Root volume of the instances: Docker images and container logs live here. */
-const ROOT_VOLUME_GIB = 30;
 /** Longest boot (packages, compose, agents) before the instance counts as failed. */
 const BOOT_TIMEOUT = Duration.minutes(15);
 
@@ -266,7 +264,7 @@ export class ComputeStack extends Stack {
       blockDevices: [
         {
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(ROOT_VOLUME_GIB, {
+          volume: ec2.BlockDeviceVolume.ebs(compute.rootVolumeGiB, {
             volumeType: ec2.EbsDeviceVolumeType.GP3,
             encrypted: true,
             deleteOnTermination: true,

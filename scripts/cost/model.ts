@@ -86,6 +86,12 @@ export interface CostedEnvironment {
    * @default - every hour of the month
    */
   readonly awakeHoursPerMonth?: number;
+  /**
+   * Hours a month the database is started, when it wakes earlier than the instances (office
+   * hours start it `DATABASE_LEAD_MINUTES` before them).
+   * @default - awakeHoursPerMonth
+   */
+  readonly databaseAwakeHoursPerMonth?: number;
 }
 
 /** The environment-specific value of a per-environment assumption. */
@@ -310,12 +316,6 @@ const FLAT: readonly { type: string; service: string; item: string; price: (p: P
     price: (p) => p.secretPerMonth,
   },
   {
-    type: 'AWS::CloudWatch::Alarm',
-    service: 'CloudWatch',
-    item: 'standard alarms',
-    price: (p) => p.alarmPerMonth,
-  },
-  {
     type: 'AWS::Route53::HostedZone',
     service: 'Route 53',
     item: 'hosted zones',
@@ -323,11 +323,31 @@ const FLAT: readonly { type: string; service: string; item: string; price: (p: P
   },
 ];
 
+/**
+ * Metrics an alarm is billed for: "your costs are based on your alarm's resolution setting and the
+ * number of metrics that your alarm references" (CloudWatch user guide, alarm costs). A metric
+ * math alarm pays for each metric it reads, not for its expressions.
+ */
+export function alarmMetrics(alarm: Record<string, unknown>): number {
+  const metrics = alarm.Metrics as { MetricStat?: unknown }[] | undefined;
+  return metrics ? metrics.filter((m) => m.MetricStat !== undefined).length : 1;
+}
+
 function priceFlat(p: Pricer, templates: readonly Template[]): void {
   const resources = resourcesOf(templates);
   for (const flat of FLAT) {
     const count = resources.filter((r) => r.resource.Type === flat.type).length;
     if (count > 0) p.add(flat.service, flat.item, `${count}`, count * flat.price(p.prices));
+  }
+  const alarms = resources.filter((r) => r.resource.Type === 'AWS::CloudWatch::Alarm');
+  if (alarms.length > 0) {
+    const metrics = alarms.reduce((sum, { resource }) => sum + alarmMetrics(props(resource)), 0);
+    p.add(
+      'CloudWatch',
+      `standard alarms: ${alarms.length}, billed per metric they read`,
+      `${metrics} alarm metrics`,
+      metrics * p.prices.alarmPerMonth,
+    );
   }
 }
 
@@ -444,7 +464,7 @@ export function estimateEnvironment(
   const p = new Pricer(prices, assumptions);
   const awake = env.awakeHoursPerMonth ?? prices.hoursPerMonth;
   priceInstances(p, templates, awake);
-  priceDatabases(p, templates, awake);
+  priceDatabases(p, templates, env.databaseAwakeHoursPerMonth ?? awake);
   priceNetwork(p, templates, env.name);
   priceFlat(p, templates);
   priceLogs(p, templates, env.name);

@@ -27,7 +27,7 @@ import {
 } from './model';
 import { optionDeltas, type OptionDelta } from './options';
 import { cdkAppContext, projectPath } from '../../lib/config/project';
-import { awakeHoursPerWeek } from '../../lib/constructs/office-hours';
+import { awakeDays, awakeHoursPerWeek, DATABASE_LEAD_MINUTES } from '../../lib/constructs/office-hours';
 
 export function loadPrices(file = join(__dirname, 'prices.eu-central-1.json')): Prices {
   return pricesSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
@@ -80,10 +80,17 @@ function appRootVolumeGb(templates: readonly Template[], prices: Prices): number
   return prices.ec2DefaultRootVolumeGb;
 }
 
-/** Hours a month the environment's instances and database run (its office hours, if any). */
+/** Hours a month the environment's instances run (its office hours, if any). */
 export function awakeHoursPerMonth(config: EnvironmentConfig, prices: Prices): number {
   if (!config.officeHours.enabled) return prices.hoursPerMonth;
   return (awakeHoursPerWeek(config.officeHours) * prices.hoursPerMonth) / (7 * 24);
+}
+
+/** Hours a month its database runs: with office hours, it starts DATABASE_LEAD_MINUTES before the instances. */
+export function databaseAwakeHoursPerMonth(config: EnvironmentConfig, prices: Prices): number {
+  if (!config.officeHours.enabled) return prices.hoursPerMonth;
+  const leadHoursPerWeek = (awakeDays(config.officeHours.days).length * DATABASE_LEAD_MINUTES) / 60;
+  return awakeHoursPerMonth(config, prices) + (leadHoursPerWeek * prices.hoursPerMonth) / (7 * 24);
 }
 
 export interface EnvironmentCost extends Estimate {
@@ -115,6 +122,7 @@ export function buildCostReport(
         ecrMaxImageCount: config.ecr.maxImageCount,
         migrationTestEnabled: config.migrationTest.enabled,
         awakeHoursPerMonth: awakeHoursPerMonth(config, prices),
+        databaseAwakeHoursPerMonth: databaseAwakeHoursPerMonth(config, prices),
       },
       prices,
       assumptions,

@@ -48,6 +48,11 @@ describe('environments', () => {
   test('staging is sized down: smaller instances, no deletion protection, short backups', () => {
     const staging = loadEnvironment('staging');
     expect(staging.compute.instanceType).toBe('t4g.small');
+    // Its instances live a day (office hours); prod keeps 30 GiB.
+    expect(staging.compute.rootVolumeGiB).toBe(20);
+    expect(loadEnvironment('prod').compute.rootVolumeGiB).toBe(30);
+    // Retention 10 is prod's rollback depth.
+    expect(staging.ecr.maxImageCount).toBe(5);
     expect(staging.database).toMatchObject({
       instanceClass: 'db.t4g.micro',
       deletionProtection: false,

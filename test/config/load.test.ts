@@ -86,6 +86,12 @@ describe('bad configuration fails with one message naming the field and the valu
       /appPipeline\.source\.connectionArn = "arn:aws:s3:::bucket": must be a CodeConnections connection ARN/,
     ],
     [
+      'root volume smaller than the image',
+      'compute.rootVolumeGiB',
+      6,
+      /compute\.rootVolumeGiB = 6: must be at least 8 GiB \(the Amazon Linux 2023 image\)/,
+    ],
+    [
       'min > max',
       'compute.minCapacity',
       3,

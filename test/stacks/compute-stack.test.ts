@@ -568,10 +568,15 @@ describe('ComputeStack (prod): Session Manager and user data', () => {
 });
 
 describe('ComputeStack (staging)', () => {
-  it('uses t4g.small and the staging names', () => {
+  it('uses t4g.small with a 20 GiB root volume (compute.rootVolumeGiB) and the staging names', () => {
     st.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateName: 'v1-orcha-staging-lt',
-      LaunchTemplateData: Match.objectLike({ InstanceType: 't4g.small' }),
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 't4g.small',
+        BlockDeviceMappings: [
+          Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 20, VolumeType: 'gp3' }) }),
+        ],
+      }),
     });
     st.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       AutoScalingGroupName: 'v1-orcha-staging-asg',

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadEnvironment } from '../../../lib/config/load';
-import { estimateEnvironment, type LineItem, type Template } from '../../../scripts/cost/model';
+import { alarmMetrics, estimateEnvironment, type LineItem, type Template } from '../../../scripts/cost/model';
 import {
   buildCostReport,
   loadAssumptions,
@@ -58,7 +58,9 @@ test('prod: one line per billable resource, priced from the templates', () => {
   expect(line(lines, /^EC2 .*NatInstance.*: t4g.nano$/).monthlyUsd).toBeCloseTo(0.0048 * h, 2);
   expect(line(lines, /^Secrets Manager secrets$/).quantity).toBe('1');
   expect(line(lines, /^Route 53 hosted zones$/).quantity).toBe('1');
-  expect(line(lines, /^CloudWatch standard alarms$/).quantity).toMatch(/^\d+$/);
+  expect(line(lines, /^CloudWatch standard alarms: \d+, billed per metric/).quantity).toMatch(
+    /^\d+ alarm metrics$/,
+  );
   expect(line(lines, /migration test: temporary db.t4g.micro/).monthlyUsd).toBeGreaterThan(0);
   // The total is the sum of its lines, and in the range the original design implies.
   expect(totalUsd).toBeCloseTo(
@@ -124,13 +126,45 @@ test('office hours: staging costs at most 35 % of prod; its instances and databa
   // MON-FRI 07:00-20:00: 65 h a week of 168.
   const awake = (65 / 168) * prices.hoursPerMonth;
   expect(line(staging.lines, /^EC2 .*asg: t4g.small$/).monthlyUsd).toBeCloseTo(awake * 0.0192, 2);
-  expect(line(staging.lines, /^RDS .*db: db.t4g.micro Single-AZ$/).monthlyUsd).toBeCloseTo(awake * 0.018, 2);
+  // The database starts 20 minutes before the instances on each of the 5 wake days.
+  const databaseAwake = ((65 + (5 * 20) / 60) / 168) * prices.hoursPerMonth;
+  expect(line(staging.lines, /^RDS .*db: db.t4g.micro Single-AZ$/).monthlyUsd).toBeCloseTo(
+    databaseAwake * 0.018,
+    2,
+  );
+  // A day-long instance keeps 20 GiB.
+  expect(line(staging.lines, /^EBS .*asg: root volumes gp3$/).quantity).toBe('1 × 20 GB × 282 h');
   // Storage and the load balancer run on.
   expect(line(staging.lines, /^RDS .*db: gp3 storage$/).monthlyUsd).toBeCloseTo(20 * 0.133, 2);
   expect(line(staging.lines, /Application Load Balancer$/).monthlyUsd).toBeCloseTo(
     0.027 * prices.hoursPerMonth,
     2,
   );
+});
+
+test('alarms are billed per metric they read: the gated "down" alarms of staging read two each', () => {
+  // 11 alarms; alb-unhealthy, ec2-status-check and rds-no-connections also read the group's desired capacity.
+  expect(line(env('staging').lines, /^CloudWatch standard alarms/)).toMatchObject({
+    item: 'standard alarms: 11, billed per metric they read',
+    quantity: '14 alarm metrics',
+  });
+  expect(line(env('prod').lines, /^CloudWatch standard alarms/).quantity).toBe('13 alarm metrics');
+  expect(alarmMetrics({ MetricName: 'CPUUtilization' })).toBe(1);
+  expect(
+    alarmMetrics({
+      Metrics: [
+        { Id: 'e', Expression: 'IF(d > 0, m, 1)' },
+        { Id: 'm', MetricStat: {} },
+        { Id: 'd', MetricStat: {} },
+      ],
+    }),
+  ).toBe(2);
+});
+
+test("the application pipeline's Wake action is priced where it exists (environments with office hours)", () => {
+  const wake = line(env('staging').lines, /^CodePipeline .*Wake action minutes/);
+  expect(wake.quantity).toBe(`${assumptions.appBuildsPerMonth * assumptions.appWakeMinutesPerRun} min`);
+  expect(env('prod').lines.some((l) => /Wake action/.test(l.item))).toBe(false);
 });
 
 test('an option that is on is part of the estimate, not a delta', () => {
