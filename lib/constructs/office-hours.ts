@@ -342,8 +342,6 @@ export class EnvironmentWakeFunction extends Construct {
       memorySize: 256,
       // One pass: a few describe calls and at most one start and one resize.
       timeout: Duration.minutes(1),
-      // One pipeline, one execution in its Deploy stage at a time.
-      reservedConcurrentExecutions: 1,
       logGroup,
       environment: {
         DB_INSTANCE_IDENTIFIER: naming.dbInstance,
@@ -365,6 +363,11 @@ export class EnvironmentWakeFunction extends Construct {
     acknowledgeInlinePolicy(
       this.role,
       `The wake function role of ${naming.envName} may write its own log group, start this environment's database, resize its Auto Scaling group and answer CodePipeline jobs`,
+    );
+    acknowledge(
+      this.function,
+      'NIST.800.53.R5-LambdaConcurrency',
+      "Only this environment's application pipeline invokes it, one job at a time (its Deploy stage runs one execution), and every pass is idempotent; reserved concurrency would bound nothing and, taken from the account's pool, would fail the deploy of an account whose concurrency quota is still the new-account 10.",
     );
     acknowledge(
       this.function,
