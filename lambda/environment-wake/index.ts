@@ -24,17 +24,29 @@ import {
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { CodePipelineEvent } from 'aws-lambda';
-import { wakePass, type WakeTarget } from '../../scripts/ops/wake-pass';
+import {
+  scheduleSleepAfterWake,
+  wakePass,
+  type SleepAfterWakeSettings,
+  type WakeTarget,
+} from '../../scripts/ops/wake-pass';
 
 export interface WakeSettings extends WakeTarget {
   /** Seconds from the first invocation after which the action fails. */
   readonly waitSeconds: number;
+  /**
+   * Woken outside office hours, the environment sleeps again this long after the first
+   * invocation (set then), not at the next daily stop.
+   */
+  readonly sleepAfterWake?: SleepAfterWakeSettings;
 }
 
 export interface WakeDeps {
   readonly rds: RDSClient;
   readonly autoscaling: AutoScalingClient;
+  readonly scheduler: SchedulerClient;
   readonly codepipeline: CodePipelineClient;
   readonly logger: Logger;
   now(): number;
@@ -92,6 +104,10 @@ export async function wakeForDeploy(
   let answer: WakeAnswer;
   try {
     const progress = await wakePass(settings, deps, out);
+    // The first invocation of the job: outside office hours, back to sleep a few hours from now.
+    if (progress.state !== 'no-database' && !job.data.continuationToken && settings.sleepAfterWake) {
+      await scheduleSleepAfterWake(settings.sleepAfterWake, deps, new Date(deps.now()), out);
+    }
     if (progress.state === 'no-database') {
       answer = {
         result: 'failed',
@@ -164,13 +180,40 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): WakeSettings {
     minCapacity: count('MIN_CAPACITY'),
     maxCapacity: count('MAX_CAPACITY'),
     waitSeconds: count('WAIT_SECONDS'),
+    ...(env.SLEEP_AFTER_WAKE ? { sleepAfterWake: sleepSettings(env.SLEEP_AFTER_WAKE) } : {}),
   };
+}
+
+/** SLEEP_AFTER_WAKE: the JSON of {@link SleepAfterWakeSettings} (written by the construct). */
+function sleepSettings(json: string): SleepAfterWakeSettings {
+  let parsed: Partial<SleepAfterWakeSettings>;
+  try {
+    parsed = JSON.parse(json) as Partial<SleepAfterWakeSettings>;
+  } catch {
+    throw new Error(`SLEEP_AFTER_WAKE must be JSON, got ${JSON.stringify(json.slice(0, 40))}`);
+  }
+  const missing = (
+    [
+      'schedule',
+      'holdMinutes',
+      'leadMinutes',
+      'dbInstance',
+      'autoScalingGroup',
+      'maxCapacity',
+      'groupActionName',
+      'databaseScheduleName',
+      'databaseScheduleRoleArn',
+    ] as const
+  ).filter((key) => parsed[key] === undefined);
+  if (missing.length > 0) throw new Error(`SLEEP_AFTER_WAKE lacks ${missing.join(', ')}`);
+  return parsed as SleepAfterWakeSettings;
 }
 
 const logger = new Logger({ serviceName: 'environment-wake' });
 const clients = {
   rds: new RDSClient({}),
   autoscaling: new AutoScalingClient({}),
+  scheduler: new SchedulerClient({}),
   codepipeline: new CodePipelineClient({}),
 };
 

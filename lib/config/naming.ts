@@ -236,6 +236,21 @@ export class Naming {
   public get dbStopSchedule(): string {
     return this.name('db-office-hours-stop');
   }
+  /** Role of the office-hours schedules (fixed: the wake roles pass it to the sleep-after-wake schedule). */
+  public get dbScheduleRole(): string {
+    return this.name('db-office-hours');
+  }
+  /**
+   * One-time schedule that stops the database of an environment woken outside office hours
+   * (created by the wake, deleted by EventBridge Scheduler once it ran).
+   */
+  public get dbSleepAfterWakeSchedule(): string {
+    return this.name('db-sleep-after-wake');
+  }
+  /** One-time scheduled action of the Auto Scaling group, the instances' side of the same. */
+  public get sleepAfterWakeAction(): string {
+    return 'sleep-after-wake';
+  }
 
   /**
    * Role the infrastructure pipeline assumes, from another account, to wake this environment
@@ -316,6 +331,8 @@ export class Naming {
       n('lambda-function', this.migrationJanitor),
       n('scheduler-schedule', this.dbStartSchedule),
       n('scheduler-schedule', this.dbStopSchedule),
+      n('scheduler-schedule', this.dbSleepAfterWakeSchedule),
+      n('iam-role', this.dbScheduleRole),
       n('logs-log-group', this.applicationLogGroup),
       n('logs-log-group', this.userDataLogGroup),
       n('logs-log-group', this.codeBuildLogGroup),

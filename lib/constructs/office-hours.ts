@@ -15,12 +15,10 @@ import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { lambdaCode } from './esbuild-bundling';
 import { managedLogGroup } from './log-group';
 import { nagString } from './migration-test/arns';
+import { awakeDays, DATABASE_LEAD_MINUTES } from '../util/office-hours-clock';
 
 /** The weekly schedule of an environment with office hours (`officeHours` in the configuration). */
 export type OfficeHoursSchedule = Omit<EnvironmentConfig['officeHours'], 'enabled'>;
-
-/** Minutes the database starts before the instances, so that it is available when they boot. */
-export const DATABASE_LEAD_MINUTES = 20;
 
 /**
  * Minutes a pipeline waits for a sleeping environment to wake (the database available, the
@@ -28,20 +26,6 @@ export const DATABASE_LEAD_MINUTES = 20;
  * the application pipeline's `Wake` action. A wake takes about 10–15 minutes.
  */
 export const WAKE_WAIT_MINUTES = 40;
-
-const DAY_INDEX = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 } as const;
-type Day = keyof typeof DAY_INDEX;
-
-/** The days of `MON-FRI` or `MON,WED,FRI`, as indexes 0 (Sunday) … 6. */
-export function awakeDays(days: string): number[] {
-  const [from, to] = days.split('-') as [Day, Day | undefined];
-  if (to === undefined) return days.split(',').map((d) => DAY_INDEX[d as Day]);
-  const out: number[] = [];
-  for (let d = DAY_INDEX[from]; ; d = (d + 1) % 7) {
-    out.push(d);
-    if (d === DAY_INDEX[to]) return out;
-  }
-}
 
 /** Hours a week the environment is awake on schedule (on-demand wakes come on top). */
 export function awakeHoursPerWeek(schedule: OfficeHoursSchedule): number {
@@ -119,6 +103,11 @@ export interface OfficeHoursDatabaseProps {
   /** Names of the two schedules (naming.ts). */
   readonly startScheduleName: string;
   readonly stopScheduleName: string;
+  /**
+   * Name of their role: fixed, because the wake passes it to the one-time schedule that puts an
+   * environment woken outside office hours back to sleep (scripts/ops/wake-pass.ts).
+   */
+  readonly roleName: string;
 }
 
 /**
@@ -137,6 +126,7 @@ export class OfficeHoursDatabase extends Construct {
     const stack = Stack.of(this);
     const dbArn = databaseArn(stack, props.dbInstanceIdentifier, stack.region, stack.account);
     this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
@@ -173,9 +163,12 @@ export class OfficeHoursDatabase extends Construct {
 }
 
 /**
- * What waking an environment needs (scripts/ops/commands/wake.ts), and nothing more: describe and
- * start its one database; describe the Auto Scaling groups (a list call IAM authorizes only on
- * `*`) and resize its one group (whose ARN carries a generated id, hence the `*` in it).
+ * What waking an environment needs (scripts/ops/commands/wake.ts, scripts/ops/wake-pass.ts), and
+ * nothing more: describe and start its one database; describe the Auto Scaling groups (a list
+ * call IAM authorizes only on `*`) and resize its one group (whose ARN carries a generated id,
+ * hence the `*` in it). Woken outside office hours, it goes back to sleep a few hours later: a
+ * one-time scheduled action of the same group, and the one-time schedule that stops the database
+ * as the office-hours schedules' role, which may be passed to EventBridge Scheduler only.
  */
 export function wakeStatements(
   stack: Stack,
@@ -191,13 +184,40 @@ export function wakeStatements(
     }),
     new iam.PolicyStatement({
       sid: 'DescribeGroups',
-      actions: ['autoscaling:DescribeAutoScalingGroups'],
+      actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScheduledActions'],
       resources: ['*'],
     }),
     new iam.PolicyStatement({
       sid: 'ResizeGroup',
-      actions: ['autoscaling:UpdateAutoScalingGroup'],
+      actions: ['autoscaling:UpdateAutoScalingGroup', 'autoscaling:PutScheduledUpdateGroupAction'],
       resources: [groupArn(stack, naming, region, account)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ScheduleDatabaseSleep',
+      actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+      resources: [
+        stack.formatArn({
+          service: 'scheduler',
+          resource: 'schedule',
+          resourceName: `default/${naming.dbSleepAfterWakeSchedule}`,
+          region,
+          account,
+        }),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PassScheduleRole',
+      actions: ['iam:PassRole'],
+      resources: [
+        stack.formatArn({
+          service: 'iam',
+          region: '',
+          account,
+          resource: 'role',
+          resourceName: naming.dbScheduleRole,
+        }),
+      ],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     }),
   ];
 }
@@ -239,8 +259,8 @@ export function acknowledgeWakeFindings(
   acknowledge(
     role,
     'AwsSolutions-IAM5[Resource::*]',
-    'autoscaling:DescribeAutoScalingGroups is a read-only list call that IAM authorizes only against "*"; the wake ' +
-      `command filters it to ${naming.autoScalingGroup}.` +
+    'autoscaling:DescribeAutoScalingGroups and DescribeScheduledActions are read-only list calls that IAM authorizes only against "*"; the wake ' +
+      `command filters them to ${naming.autoScalingGroup}.` +
       (alsoOnStar ? ` ${alsoOnStar}` : ' Every other action of the role names one resource.'),
   );
   acknowledge(
@@ -291,6 +311,13 @@ const WAKE_HANDLER_ENTRY = projectPath('lambda', 'environment-wake', 'index.ts')
 
 export interface EnvironmentWakeFunctionProps {
   readonly naming: Naming;
+  /** The environment's office hours: woken outside them, it sleeps again `holdMinutes` later. */
+  readonly schedule: OfficeHoursSchedule;
+  /**
+   * Minutes an environment woken outside office hours stays awake (the deploy and its checks).
+   * @default 120
+   */
+  readonly holdMinutes?: number;
   /** The group's configured sizes (`compute.minCapacity`/`maxCapacity`), restored on waking. */
   readonly minCapacity: number;
   readonly maxCapacity: number;
@@ -349,6 +376,28 @@ export class EnvironmentWakeFunction extends Construct {
         MIN_CAPACITY: String(props.minCapacity),
         MAX_CAPACITY: String(props.maxCapacity),
         WAIT_SECONDS: String(WAKE_WAIT_MINUTES * 60),
+        // scripts/ops/wake-pass.ts SleepAfterWakeSettings.
+        SLEEP_AFTER_WAKE: stack.toJsonString({
+          schedule: {
+            timeZone: props.schedule.timeZone,
+            days: props.schedule.days,
+            start: props.schedule.start,
+            stop: props.schedule.stop,
+          },
+          holdMinutes: props.holdMinutes ?? 120,
+          leadMinutes: DATABASE_LEAD_MINUTES,
+          dbInstance: naming.dbInstance,
+          autoScalingGroup: naming.autoScalingGroup,
+          maxCapacity: props.maxCapacity,
+          groupActionName: naming.sleepAfterWakeAction,
+          databaseScheduleName: naming.dbSleepAfterWakeSchedule,
+          databaseScheduleRoleArn: stack.formatArn({
+            service: 'iam',
+            region: '',
+            resource: 'role',
+            resourceName: naming.dbScheduleRole,
+          }),
+        }),
         POWERTOOLS_SERVICE_NAME: 'environment-wake',
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -119,6 +119,7 @@ export class DataStack extends Stack {
         dbInstanceIdentifier: naming.dbInstance,
         startScheduleName: naming.dbStartSchedule,
         stopScheduleName: naming.dbStopSchedule,
+        roleName: naming.dbScheduleRole,
       });
     }
 

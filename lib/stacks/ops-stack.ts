@@ -172,6 +172,7 @@ export class OpsStack extends Stack {
     const wake = config.officeHours.enabled
       ? new EnvironmentWakeFunction(this, 'DeployWake', {
           naming,
+          schedule: config.officeHours,
           minCapacity: config.compute.minCapacity,
           maxCapacity: config.compute.maxCapacity,
           logRetentionDays: config.monitoring.logRetentionDays,

@@ -27,7 +27,8 @@ import {
 } from './model';
 import { optionDeltas, type OptionDelta } from './options';
 import { cdkAppContext, projectPath } from '../../lib/config/project';
-import { awakeDays, awakeHoursPerWeek, DATABASE_LEAD_MINUTES } from '../../lib/constructs/office-hours';
+import { awakeHoursPerWeek } from '../../lib/constructs/office-hours';
+import { awakeDays, DATABASE_LEAD_MINUTES } from '../../lib/util/office-hours-clock';
 
 export function loadPrices(file = join(__dirname, 'prices.eu-central-1.json')): Prices {
   return pricesSchema.parse(JSON.parse(readFileSync(file, 'utf8')));

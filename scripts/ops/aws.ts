@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
@@ -28,6 +29,7 @@ export interface ClientFactory {
   ec2(target: AwsTarget): EC2Client;
   rds(target: AwsTarget): RDSClient;
   autoscaling(target: AwsTarget): AutoScalingClient;
+  scheduler(target: AwsTarget): SchedulerClient;
 }
 
 function credentialsFor(target: AwsTarget): Credentials | undefined {
@@ -57,6 +59,7 @@ export const defaultClientFactory: ClientFactory = {
   ec2: (t) => new EC2Client(clientConfig(t)),
   rds: (t) => new RDSClient(clientConfig(t)),
   autoscaling: (t) => new AutoScalingClient(clientConfig(t)),
+  scheduler: (t) => new SchedulerClient(clientConfig(t)),
 };
 
 export interface CallerIdentity {

@@ -199,13 +199,20 @@ export function buildProgram(deps: CliDeps): Command {
       .summary('wake an environment that sleeps outside office hours')
       .description(
         'Start the database and restore the Auto Scaling group of an environment with office hours, then wait ' +
-          'until the database is available and the instances are in service. It sleeps again at officeHours.stop.',
+          'until the database is available and the instances are in service. It sleeps again at officeHours.stop, ' +
+          'or, woken outside office hours, --hold hours later.',
       )
       .requiredOption('--env <env>', envHelp()),
   )
     .option('--role-arn <arn>', 'role to assume in the environment account (the pipeline uses its wake role)')
     .option('--wait <seconds>', 'seconds to wait until awake (0: start and return)', integer(0, 7200), 1800)
     .option('--poll <seconds>', 'seconds between checks', integer(1, 300), 30)
+    .option(
+      '--hold <hours>',
+      'outside office hours: hours until it sleeps again (0: until the next daily stop)',
+      integer(0, 24),
+      2,
+    )
     .option(
       '--allow-missing',
       'nothing deployed yet (no database, or the --role-arn role cannot be assumed) is success: the first deploy',
@@ -218,6 +225,7 @@ export function buildProgram(deps: CliDeps): Command {
         roleArn?: string;
         wait: number;
         poll: number;
+        hold: number;
         allowMissing?: boolean;
       }) => {
         await wake(
@@ -228,6 +236,7 @@ export function buildProgram(deps: CliDeps): Command {
             roleArn: o.roleArn,
             waitSeconds: o.wait,
             pollSeconds: o.poll,
+            holdHours: o.hold,
             allowMissing: o.allowMissing === true,
           },
           deps,

@@ -7,11 +7,20 @@
  */
 import {
   DescribeAutoScalingGroupsCommand,
+  DescribeScheduledActionsCommand,
+  PutScheduledUpdateGroupActionCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeDBInstancesCommand, StartDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
-import { OperationError, toOpsError } from './errors';
+import {
+  CreateScheduleCommand,
+  UpdateScheduleCommand,
+  type CreateScheduleCommandInput,
+  type SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+import { sleepAfterWake, type WeeklySchedule } from '../../lib/util/office-hours-clock';
+import { describeAwsError, OperationError, toOpsError } from './errors';
 import type { Output } from './output';
 
 function errorName(err: unknown): string {
@@ -132,4 +141,104 @@ export async function wakePass(
     resizedGroup,
     ...(waitingFor ? { waitingFor } : {}),
   };
+}
+
+/** How an environment woken outside office hours goes back to sleep (see {@link scheduleSleepAfterWake}). */
+export interface SleepAfterWakeSettings {
+  readonly schedule: WeeklySchedule;
+  /** Minutes it stays awake after the wake. */
+  readonly holdMinutes: number;
+  /** Minutes the database starts before the instances (`DATABASE_LEAD_MINUTES`). */
+  readonly leadMinutes: number;
+  readonly dbInstance: string;
+  readonly autoScalingGroup: string;
+  readonly maxCapacity: number;
+  /** The group's one-time scheduled action (`sleep-after-wake`). */
+  readonly groupActionName: string;
+  /** EventBridge Scheduler one-time schedule that stops the database, and the role it runs as. */
+  readonly databaseScheduleName: string;
+  readonly databaseScheduleRoleArn: string;
+}
+
+/**
+ * Outside office hours, puts the woken environment back to sleep `holdMinutes` from `now`
+ * rather than at the next daily `stop` (up to a day later): a one-time scheduled action of the
+ * group (min 0, desired 0) and a one-time EventBridge Scheduler schedule that stops the database,
+ * which deletes itself once it ran. Both are named, so a later wake moves them, never earlier
+ * (the group's action tells when they are set for). Nothing is
+ * scheduled within office hours, when the daily `stop` comes first, or when the next scheduled
+ * wake does (lib/util/office-hours-clock.ts `sleepAfterWake`). Returns when it sleeps, if set;
+ * an AWS error is a warning (it stays awake until the daily `stop`, as without this).
+ */
+export async function scheduleSleepAfterWake(
+  settings: SleepAfterWakeSettings,
+  clients: { autoscaling: AutoScalingClient; scheduler: SchedulerClient },
+  now: Date,
+  out: Output,
+): Promise<Date | undefined> {
+  const at = sleepAfterWake(settings.schedule, now, settings.holdMinutes, settings.leadMinutes);
+  if (!at) return undefined;
+  const group = settings.autoScalingGroup;
+  const partition = settings.databaseScheduleRoleArn.split(':')[1] || 'aws';
+  const schedule: CreateScheduleCommandInput = {
+    Name: settings.databaseScheduleName,
+    Description: `Stops ${settings.dbInstance}, woken outside office hours (set by the wake; deleted once run)`,
+    ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
+    ScheduleExpressionTimezone: 'UTC',
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    ActionAfterCompletion: 'DELETE',
+    Target: {
+      Arn: `arn:${partition}:scheduler:::aws-sdk:rds:stopDBInstance`,
+      RoleArn: settings.databaseScheduleRoleArn,
+      Input: JSON.stringify({ DbInstanceIdentifier: settings.dbInstance }),
+      RetryPolicy: { MaximumRetryAttempts: 2 },
+    },
+  };
+  const local = (when: Date) =>
+    `${when.toLocaleString('en-GB', {
+      timeZone: settings.schedule.timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    })} ${settings.schedule.timeZone} (${when.toISOString()})`;
+  try {
+    // A wake asked for longer (--hold 6) earlier tonight: never bring it forward.
+    const existing = await clients.autoscaling.send(
+      new DescribeScheduledActionsCommand({
+        AutoScalingGroupName: group,
+        ScheduledActionNames: [settings.groupActionName],
+      }),
+    );
+    const set = existing?.ScheduledUpdateGroupActions?.[0]?.StartTime;
+    if (set && set.getTime() >= at.getTime()) {
+      out.info(`Outside office hours: it sleeps again at ${local(set)}, as an earlier wake set.`);
+      return set;
+    }
+    await clients.autoscaling.send(
+      new PutScheduledUpdateGroupActionCommand({
+        AutoScalingGroupName: group,
+        ScheduledActionName: settings.groupActionName,
+        StartTime: at,
+        MinSize: 0,
+        DesiredCapacity: 0,
+        MaxSize: settings.maxCapacity,
+      }),
+    );
+    try {
+      await clients.scheduler.send(new CreateScheduleCommand(schedule));
+    } catch (err) {
+      // A wake earlier tonight set it: move it.
+      if (errorName(err) !== 'ConflictException') throw err;
+      await clients.scheduler.send(new UpdateScheduleCommand(schedule));
+    }
+  } catch (err) {
+    // The environment is awake all the same: only the early sleep is lost, so the wake (and the
+    // deploy after it) goes on, and says so.
+    out.error(
+      `Warning: ${describeAwsError(err)}: ${group} and ${settings.dbInstance} stay awake until the next daily stop (${settings.schedule.stop} ${settings.schedule.timeZone}).`,
+    );
+    return undefined;
+  }
+  out.info(`Outside office hours: it sleeps again at ${local(at)} unless woken again.`);
+  return at;
 }

@@ -348,8 +348,10 @@ describe('environments that share an account cannot collide', () => {
     const naming = new Naming('staging');
     const listed = new Set(naming.physicalNames('1').map((p) => p.name));
     // Not physical names of their own: the prefix and root, the database name inside the
-    // instance, the account-wide singleton (owned by one environment), the janitor's prefix.
+    // instance, the account-wide singleton (owned by one environment), the janitor's prefix, the
+    // scheduled action named within its own group.
     const exceptions = new Set([
+      'sleepAfterWakeAction',
       'prefix',
       'parameterRoot',
       'dbName',

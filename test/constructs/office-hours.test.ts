@@ -8,14 +8,10 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { environments } from '../../lib/config/environments';
 import { ConfigError, loadEnvironment } from '../../lib/config/load';
-import {
-  awakeDays,
-  awakeHoursPerWeek,
-  officeHoursCron,
-  WAKE_WAIT_MINUTES,
-} from '../../lib/constructs/office-hours';
+import { awakeHoursPerWeek, officeHoursCron, WAKE_WAIT_MINUTES } from '../../lib/constructs/office-hours';
 import { settingsFromEnv } from '../../lambda/environment-wake';
 import { buildStages, buildVariant, resourcesOf } from '../helpers';
+import { STAGING_SLEEP_AFTER_WAKE } from '../helpers/ops';
 
 const { staging: stage, prod: prodStage } = buildStages('staging', 'prod');
 const compute = Template.fromStack(stage.compute);
@@ -130,9 +126,6 @@ test('prod never sleeps: no schedule, plain alarms, and turning office hours on 
 });
 
 test('schedules: days, hours a week, cron fields', () => {
-  expect(awakeDays('MON-FRI')).toEqual([1, 2, 3, 4, 5]);
-  expect(awakeDays('FRI-MON')).toEqual([5, 6, 0, 1]);
-  expect(awakeDays('MON,WED')).toEqual([1, 3]);
   const schedule = { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', stop: '20:00' };
   expect(awakeHoursPerWeek(schedule)).toBe(65);
   expect(officeHoursCron({ ...schedule, start: '07:10' }).databaseStart).toBe('cron(50 6 ? * MON-FRI *)');
@@ -223,10 +216,11 @@ describe("the application pipeline's wake function (EnvironmentWakeFunction)", (
     });
     // Reserved concurrency fails the deploy in an account with the new-account quota of 10.
     expect(fn.ReservedConcurrentExecutions).toBeUndefined();
-    // Its settings are what the handler reads.
-    expect(() =>
-      settingsFromEnv((fn.Environment as { Variables: NodeJS.ProcessEnv }).Variables),
-    ).not.toThrow();
+    // Its settings are what the handler reads; woken outside office hours, staging sleeps 2 hours
+    // on, its database's schedule running as the office-hours schedules' role (in the Data stack).
+    const settings = settingsFromEnv((fn.Environment as { Variables: NodeJS.ProcessEnv }).Variables);
+    expect(settings.sleepAfterWake).toEqual(STAGING_SLEEP_AFTER_WAKE);
+    data.hasResourceProperties('AWS::IAM::Role', { RoleName: 'v1-orcha-staging-db-office-hours' });
     expect(fnId).toMatch(/^DeployWakeFunction/);
   });
 
@@ -235,13 +229,18 @@ describe("the application pipeline's wake function (EnvironmentWakeFunction)", (
     expect(actions).toEqual(
       [
         'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeScheduledActions',
+        'autoscaling:PutScheduledUpdateGroupAction',
         'autoscaling:UpdateAutoScalingGroup',
         'codepipeline:PutJobFailureResult',
         'codepipeline:PutJobSuccessResult',
+        'iam:PassRole',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'rds:DescribeDBInstances',
         'rds:StartDBInstance',
+        'scheduler:CreateSchedule',
+        'scheduler:UpdateSchedule',
       ].sort(),
     );
     const on = (action: string) => statements.find((s) => [s.Action].flat().includes(action))!.Resource;

@@ -8,6 +8,7 @@ import {
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, StartDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -77,6 +78,7 @@ export function factory(clients: {
   ec2?: (t: AwsTarget) => EC2Client;
   rds?: (t: AwsTarget) => RDSClient;
   autoscaling?: (t: AwsTarget) => AutoScalingClient;
+  scheduler?: (t: AwsTarget) => SchedulerClient;
 }): ClientFactory & { targets: { kind: string; target: AwsTarget }[] } {
   const targets: { kind: string; target: AwsTarget }[] = [];
   const get =
@@ -95,6 +97,7 @@ export function factory(clients: {
     ec2: get('ec2', clients.ec2),
     rds: get('rds', clients.rds),
     autoscaling: get('autoscaling', clients.autoscaling),
+    scheduler: get('scheduler', clients.scheduler),
   };
 }
 
@@ -169,3 +172,16 @@ export function simulateEnvironment(
       return {};
     });
 }
+
+/** Staging's sleep after a wake outside office hours, as its wake function gets it (SLEEP_AFTER_WAKE). */
+export const STAGING_SLEEP_AFTER_WAKE = {
+  schedule: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', stop: '20:00' },
+  holdMinutes: 120,
+  leadMinutes: 20,
+  dbInstance: 'v1-orcha-staging-db',
+  autoScalingGroup: 'v1-orcha-staging-asg',
+  maxCapacity: 2,
+  groupActionName: 'sleep-after-wake',
+  databaseScheduleName: 'v1-orcha-staging-db-sleep-after-wake',
+  databaseScheduleRoleArn: 'arn:aws:iam::700558745280:role/v1-orcha-staging-db-office-hours',
+} as const;

@@ -5,6 +5,7 @@
  * what the unit tests cannot: the bundle loads with only `@aws-sdk/*` from the runtime, and its
  * calls go out in each service's wire format with the right parameters.
  */
+import { STAGING_SLEEP_AFTER_WAKE } from '../helpers/ops';
 import { App, Stack } from 'aws-cdk-lib';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -36,6 +37,20 @@ function form(body: string): Record<string, string> {
 }
 
 function answer(req: IncomingMessage, body: string): { type: string; text: string } {
+  if (req.url?.startsWith('/schedules/')) {
+    // EventBridge Scheduler: REST JSON, the name in the path.
+    const name = decodeURIComponent(req.url.split('/')[2]!.split('?')[0]!);
+    calls.push({
+      api: `scheduler:${req.method === 'POST' ? 'CreateSchedule' : 'UpdateSchedule'}`,
+      params: { Name: name, ...(JSON.parse(body) as Record<string, unknown>) },
+    });
+    return {
+      type: 'application/json',
+      text: JSON.stringify({
+        ScheduleArn: `arn:aws:scheduler:eu-central-1:700558745280:schedule/default/${name}`,
+      }),
+    };
+  }
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     // CodePipeline: JSON 1.1.
@@ -62,7 +77,10 @@ function answer(req: IncomingMessage, body: string): { type: string; text: strin
     };
   }
   calls.push({ api: `autoscaling:${action}`, params });
-  if (action === 'UpdateAutoScalingGroup') {
+  if (action === 'DescribeScheduledActions') {
+    return { type: 'text/xml', text: xml('<ScheduledUpdateGroupActions></ScheduledUpdateGroupActions>') };
+  }
+  if (action === 'UpdateAutoScalingGroup' || action === 'PutScheduledUpdateGroupAction') {
     world.desired = Number(params.DesiredCapacity);
     return { type: 'text/xml', text: `<${action}Response></${action}Response>` };
   }
@@ -83,6 +101,8 @@ function answer(req: IncomingMessage, body: string): { type: string; text: strin
 
 /** The driver: loads the bundle with plain Node.js and invokes its handler with one job event. */
 const DRIVER = `
+// The function's clock (Date.now): a Monday night in Berlin, whenever the test runs.
+if (process.env.FAKE_NOW) Date.now = () => Number(process.env.FAKE_NOW);
 const { handler } = require(process.argv[2]);
 const event = { 'CodePipeline.job': { id: 'job-7', accountId: '700558745280', data: {
   actionConfiguration: { configuration: { FunctionName: 'v1-orcha-staging-deploy-wake' } },
@@ -113,6 +133,9 @@ async function invoke(continuationToken = ''): Promise<{ result: string; continu
         MIN_CAPACITY: '1',
         MAX_CAPACITY: '2',
         WAIT_SECONDS: '2400',
+        SLEEP_AFTER_WAKE: JSON.stringify(STAGING_SLEEP_AFTER_WAKE),
+        // Monday 30 November 2026, 23:00 in Berlin.
+        FAKE_NOW: String(Date.UTC(2026, 10, 30, 22, 0, 0)),
       },
     },
   );
@@ -155,6 +178,7 @@ test('the bundle requires only Node.js built-ins and the SDK clients the Lambda 
     '@aws-sdk/client-auto-scaling',
     '@aws-sdk/client-codepipeline',
     '@aws-sdk/client-rds',
+    '@aws-sdk/client-scheduler',
   ]);
 });
 
@@ -167,8 +191,29 @@ test('asleep: the first invocation starts the database and restores the group, a
     'rds:StartDBInstance',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:UpdateAutoScalingGroup',
+    // Woken at night: back to sleep 2 hours on (unless an earlier wake set a later time).
+    'autoscaling:DescribeScheduledActions',
+    'autoscaling:PutScheduledUpdateGroupAction',
+    'scheduler:CreateSchedule',
     'codepipeline:PutJobSuccessResult',
   ]);
+  expect(calls[5]!.params).toMatchObject({
+    AutoScalingGroupName: 'v1-orcha-staging-asg',
+    ScheduledActionName: 'sleep-after-wake',
+    StartTime: '2026-12-01T00:00:00Z',
+    MinSize: '0',
+    DesiredCapacity: '0',
+  });
+  expect(calls[6]!.params).toMatchObject({
+    Name: 'v1-orcha-staging-db-sleep-after-wake',
+    ScheduleExpression: 'at(2026-12-01T00:00:00)',
+    ActionAfterCompletion: 'DELETE',
+    Target: {
+      Arn: 'arn:aws:scheduler:::aws-sdk:rds:stopDBInstance',
+      RoleArn: 'arn:aws:iam::700558745280:role/v1-orcha-staging-db-office-hours',
+      Input: '{"DbInstanceIdentifier":"v1-orcha-staging-db"}',
+    },
+  });
   expect(calls[1]!.params).toMatchObject({ DBInstanceIdentifier: 'v1-orcha-staging-db' });
   expect(calls[3]!.params).toMatchObject({
     AutoScalingGroupName: 'v1-orcha-staging-asg',
@@ -176,7 +221,7 @@ test('asleep: the first invocation starts the database and restores the group, a
     MaxSize: '2',
     DesiredCapacity: '1',
   });
-  const success = calls[4]!.params as { jobId: string; continuationToken: string };
+  const success = calls[7]!.params as { jobId: string; continuationToken: string };
   expect(success.jobId).toBe('job-7');
   expect(success.continuationToken).toBe(first.continuationToken);
 

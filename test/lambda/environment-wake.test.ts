@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  PutScheduledUpdateGroupActionCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -16,6 +17,7 @@ import {
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import { DescribeDBInstancesCommand, RDSClient, StartDBInstanceCommand } from '@aws-sdk/client-rds';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { CodePipelineEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -25,11 +27,12 @@ import {
   wakeForDeploy,
   type WakeSettings,
 } from '../../lambda/environment-wake';
-import { awsError, simulateEnvironment } from '../helpers/ops';
+import { awsError, simulateEnvironment, STAGING_SLEEP_AFTER_WAKE } from '../helpers/ops';
 
 const rds = mockClient(RDSClient);
 const autoscaling = mockClient(AutoScalingClient);
 const codepipeline = mockClient(CodePipelineClient);
+const scheduler = mockClient(SchedulerClient);
 
 const SETTINGS: WakeSettings = {
   dbInstance: 'v1-orcha-staging-db',
@@ -74,6 +77,8 @@ beforeEach(() => {
   rds.reset();
   autoscaling.reset();
   codepipeline.reset();
+  scheduler.reset();
+  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
   codepipeline.on(PutJobSuccessResultCommand).resolves({});
   codepipeline.on(PutJobFailureResultCommand).resolves({});
   clock = Date.UTC(2026, 10, 30, 22, 0, 0);
@@ -94,16 +99,17 @@ afterEach(() => {
 const deps = () => ({
   rds: rds as unknown as RDSClient,
   autoscaling: autoscaling as unknown as AutoScalingClient,
+  scheduler: scheduler as unknown as SchedulerClient,
   codepipeline: codepipeline as unknown as CodePipelineClient,
   logger: new Logger({ serviceName: 'environment-wake' }),
   now: () => clock,
 });
 
 /** Invokes the function as CodePipeline does: again with the token while it answers one. */
-async function runJob(pollSeconds: number, maxInvocations = 100) {
+async function runJob(pollSeconds: number, settings: WakeSettings = SETTINGS) {
   let token: string | undefined;
-  for (let i = 1; i <= maxInvocations; i++) {
-    const answer = await wakeForDeploy(event(token), SETTINGS, deps());
+  for (let i = 1; i <= 100; i++) {
+    const answer = await wakeForDeploy(event(token), settings, deps());
     if (answer.result !== 'waking') return { answer, invocations: i };
     token = answer.continuationToken;
     clock += pollSeconds * 1000;
@@ -221,6 +227,24 @@ test('no database: the action fails with one sentence (the app pipeline never ru
   expect(autoscaling.calls()).toHaveLength(0);
 });
 
+test('woken outside office hours (a push at 23:00 Berlin): the first invocation sets the sleep 2 hours on, later ones do not', async () => {
+  sleepingEnvironment({ dbStates: ['stopped', 'starting', 'available'], bootedAfterPolls: 3 });
+  autoscaling.on(PutScheduledUpdateGroupActionCommand).resolves({});
+  const sleepAfterWake = STAGING_SLEEP_AFTER_WAKE;
+  const started = clock;
+  const { answer, invocations } = await runJob(60, { ...SETTINGS, sleepAfterWake });
+  expect(answer.result).toBe('awake');
+  expect(invocations).toBeGreaterThan(1);
+  expect(
+    autoscaling.commandCalls(PutScheduledUpdateGroupActionCommand).map((c) => c.args[0].input.StartTime),
+  ).toEqual([new Date(started + 2 * 3600 * 1000)]);
+  expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(1);
+  // The first answer tells the console when it sleeps again.
+  expect(
+    codepipeline.commandCalls(PutJobSuccessResultCommand)[0]!.args[0].input.executionDetails!.summary,
+  ).toContain('Outside office hours: it sleeps again at Tue 01:00 Europe/Berlin');
+});
+
 test('the continuation token: its own is read back, anything else starts the clock anew', () => {
   expect(parseContinuation(JSON.stringify({ since: 5 }), 99)).toEqual({ since: 5 });
   for (const token of [undefined, '', 'not json', '{"since":"5"}', '{}', 'null']) {
@@ -237,6 +261,12 @@ test('settings from the function environment; a wrong value is named', () => {
     WAIT_SECONDS: '2400',
   };
   expect(settingsFromEnv(env)).toEqual(SETTINGS);
+  expect(() => settingsFromEnv({ ...env, SLEEP_AFTER_WAKE: '{"holdMinutes":120}' })).toThrow(
+    'SLEEP_AFTER_WAKE lacks schedule, leadMinutes, dbInstance, autoScalingGroup, maxCapacity, groupActionName, databaseScheduleName, databaseScheduleRoleArn',
+  );
+  expect(() => settingsFromEnv({ ...env, SLEEP_AFTER_WAKE: 'x' })).toThrow(
+    'SLEEP_AFTER_WAKE must be JSON, got "x"',
+  );
   expect(() => settingsFromEnv({ ...env, WAIT_SECONDS: '40m' })).toThrow(
     'WAIT_SECONDS must be a whole number, got "40m"',
   );

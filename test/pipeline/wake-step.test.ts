@@ -7,7 +7,12 @@
  */
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  PutScheduledUpdateGroupActionCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { RDSClient, StartDBInstanceCommand } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildApp } from '../../lib/app';
@@ -75,19 +80,32 @@ test('the command it runs wakes staging (run here through the ops CLI with mocke
     desired: 0,
     healthy: (desired) => desired,
   });
+  asgMock.on(PutScheduledUpdateGroupActionCommand).resolves({});
+  const scheduler = new SchedulerClient({ region: REGION });
+  const schedulerMock = mockClient(scheduler);
+  schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
   const out = captureOutput();
+  // The CLI's clock: a Tuesday night (asleep by schedule).
   const code = await main(
     ['node', 'ops', ...argv],
-    cliDeps(factory({ sts: () => sts.client, rds: () => rds, autoscaling: () => asg }), out),
+    cliDeps(
+      factory({ sts: () => sts.client, rds: () => rds, autoscaling: () => asg, scheduler: () => scheduler }),
+      out,
+    ),
   );
   expect([code, out.stderr()]).toEqual([ExitCode.Ok, '']);
   expect(rdsMock.commandCalls(StartDBInstanceCommand)[0]!.args[0].input).toEqual({
     DBInstanceIdentifier: 'v1-orcha-staging-db',
   });
   expect(asgMock.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(1);
+  // Woken at night, staging sleeps again 2 hours later rather than at tomorrow evening's stop.
+  expect(asgMock.commandCalls(PutScheduledUpdateGroupActionCommand)).toHaveLength(1);
+  expect(schedulerMock.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Name).toBe(
+    'v1-orcha-staging-db-sleep-after-wake',
+  );
 });
 
-test('its role may start staging’s database and resize staging’s group, nothing else', () => {
+test('its role may start staging’s database, resize staging’s group and schedule their sleep after the wake, nothing else', () => {
   template.hasResourceProperties('AWS::IAM::Role', {
     RoleName: 'v1-orcha-infra-wake-staging',
     AssumeRolePolicyDocument: {
@@ -102,7 +120,9 @@ test('its role may start staging’s database and resize staging’s group, noth
   )!;
   const statements = (policy.PolicyDocument as { Statement: { Sid?: string }[] }).Statement;
   const own = statements.filter((s) =>
-    ['StartDatabase', 'DescribeGroups', 'ResizeGroup'].includes(s.Sid ?? ''),
+    ['StartDatabase', 'DescribeGroups', 'ResizeGroup', 'ScheduleDatabaseSleep', 'PassScheduleRole'].includes(
+      s.Sid ?? '',
+    ),
   );
   expect(own).toEqual([
     {
@@ -114,15 +134,31 @@ test('its role may start staging’s database and resize staging’s group, noth
     {
       Sid: 'DescribeGroups',
       Effect: 'Allow',
-      Action: 'autoscaling:DescribeAutoScalingGroups',
+      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScheduledActions'],
       Resource: '*',
     },
     {
       Sid: 'ResizeGroup',
       Effect: 'Allow',
-      Action: 'autoscaling:UpdateAutoScalingGroup',
+      Action: ['autoscaling:PutScheduledUpdateGroupAction', 'autoscaling:UpdateAutoScalingGroup'],
       Resource:
         'arn:aws:autoscaling:eu-central-1:700558745280:autoScalingGroup:*:autoScalingGroupName/v1-orcha-staging-asg',
+    },
+    // Woken outside office hours: back to sleep a few hours later, the database through a
+    // one-time schedule that runs as the office-hours schedules' role.
+    {
+      Sid: 'ScheduleDatabaseSleep',
+      Effect: 'Allow',
+      Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+      Resource:
+        'arn:aws:scheduler:eu-central-1:700558745280:schedule/default/v1-orcha-staging-db-sleep-after-wake',
+    },
+    {
+      Sid: 'PassScheduleRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: 'arn:aws:iam::700558745280:role/v1-orcha-staging-db-office-hours',
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
   ]);
   // Nothing that stops, deletes or assumes anything.

@@ -1,11 +1,13 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { RDSClient } from '@aws-sdk/client-rds';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DATABASE_LEAD_MINUTES } from '../../../lib/util/office-hours-clock';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
 import { OperationError } from '../errors';
 import type { Output } from '../output';
-import { wakePass, type WakeTarget } from '../wake-pass';
+import { scheduleSleepAfterWake, wakePass, type WakeTarget } from '../wake-pass';
 
 export interface WakeOptions {
   env: string;
@@ -17,6 +19,11 @@ export interface WakeOptions {
   waitSeconds?: number;
   /** Seconds between checks. */
   pollSeconds?: number;
+  /**
+   * Outside office hours: hours it stays awake before it sleeps again (0: until the next daily
+   * `stop`). Within office hours the daily `stop` applies.
+   */
+  holdHours?: number;
   /**
    * Nothing deployed yet (no database, or the wake role cannot be assumed because the stage that
    * creates it has not been deployed): say so and succeed. The pipeline's first deploy needs it.
@@ -34,6 +41,7 @@ export interface WakeDeps {
     sts(target: AwsTarget): STSClient;
     rds(target: AwsTarget): RDSClient;
     autoscaling(target: AwsTarget): AutoScalingClient;
+    scheduler(target: AwsTarget): SchedulerClient;
   };
   out: Output;
   sleep(ms: number): Promise<void>;
@@ -72,12 +80,15 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
     out.info(`${config.name} is not deployed yet (${why}): nothing to wake.`);
     return { outcome: 'not-deployed', startedDatabase: false, resizedGroup: false };
   };
+  // The partition of the caller's ARN (arn:aws:…), for the schedule role's ARN.
+  let partition: string;
   try {
-    await verifyAccount(deps.clients.sts(target), {
+    const { arn } = await verifyAccount(deps.clients.sts(target), {
       account: config.account,
       envName: config.name,
       profile: options.profile,
     });
+    partition = arn.split(':')[1] || 'aws';
   } catch (err) {
     // The wake role is created by the environment's own deploy.
     if (options.allowMissing && options.roleArn && isAssumeRoleDenied(err)) {
@@ -99,6 +110,8 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
   let startedDatabase = false;
   let resizedGroup = false;
   let said = '';
+  let first = true;
+  const holdHours = options.holdHours ?? 2;
   for (;;) {
     const progress = await wakePass(wakeTarget, clients, out);
     if (progress.state === 'no-database') {
@@ -107,6 +120,26 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
     }
     startedDatabase ||= progress.startedDatabase;
     resizedGroup ||= progress.resizedGroup;
+    if (first && holdHours > 0) {
+      // Outside office hours: back to sleep after --hold hours, not at tomorrow's stop.
+      await scheduleSleepAfterWake(
+        {
+          schedule: config.officeHours,
+          holdMinutes: holdHours * 60,
+          leadMinutes: DATABASE_LEAD_MINUTES,
+          dbInstance: naming.dbInstance,
+          autoScalingGroup: naming.autoScalingGroup,
+          maxCapacity: config.compute.maxCapacity,
+          groupActionName: naming.sleepAfterWakeAction,
+          databaseScheduleName: naming.dbSleepAfterWakeSchedule,
+          databaseScheduleRoleArn: `arn:${partition}:iam::${config.account}:role/${naming.dbScheduleRole}`,
+        },
+        { autoscaling: clients.autoscaling, scheduler: deps.clients.scheduler(target) },
+        new Date(deps.now()),
+        out,
+      );
+    }
+    first = false;
     if (progress.state === 'awake') {
       out.info(
         `${config.name} is awake: ${progress.inService} instance(s) in service, ${naming.dbInstance} available.`,

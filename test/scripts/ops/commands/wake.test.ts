@@ -1,8 +1,11 @@
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeScheduledActionsCommand,
+  PutScheduledUpdateGroupActionCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { DescribeDBInstancesCommand, RDSClient, StartDBInstanceCommand } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,7 +21,18 @@ import {
   simulateEnvironment,
 } from '../../../helpers/ops';
 
-function setup(opts: { account?: string; dbStates: string[]; desired: number; inService: number[] }) {
+/** Tuesday 1 December 2026, 10:00 in Berlin: within staging's office hours. */
+const OFFICE_HOURS = Date.UTC(2026, 11, 1, 9, 0, 0);
+/** Monday 30 November 2026, 23:00 in Berlin: asleep by schedule. */
+const NIGHT = Date.UTC(2026, 10, 30, 22, 0, 0);
+
+function setup(opts: {
+  account?: string;
+  dbStates: string[];
+  desired: number;
+  inService: number[];
+  now?: number;
+}) {
   const sts = mockedSts(opts.account);
   const rds = new RDSClient({ region: REGION });
   const rdsMock = mockClient(rds);
@@ -30,15 +44,24 @@ function setup(opts: { account?: string; dbStates: string[]; desired: number; in
     desired: opts.desired,
     healthy: (_, n) => opts.inService[Math.min(n, opts.inService.length) - 1]!,
   });
-  let clock = 0;
+  const scheduler = new SchedulerClient({ region: REGION });
+  const schedulerMock = mockClient(scheduler);
+  schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+  asgMock.on(PutScheduledUpdateGroupActionCommand).resolves({});
+  let clock = opts.now ?? OFFICE_HOURS;
   const out = captureOutput();
   const deps = {
-    clients: factory({ sts: () => sts.client, rds: () => rds, autoscaling: () => asg }),
+    clients: factory({
+      sts: () => sts.client,
+      rds: () => rds,
+      autoscaling: () => asg,
+      scheduler: () => scheduler,
+    }),
     out,
     sleep: async (ms: number) => void (clock += ms),
     now: () => clock,
   };
-  return { rdsMock, asgMock, out, deps, sts };
+  return { rdsMock, asgMock, schedulerMock, out, deps, sts };
 }
 
 test('a sleeping staging: starts the database, restores the group, waits until both are up', async () => {
@@ -168,5 +191,105 @@ test("another account: a wake role that cannot be assumed yet (before the stage'
   // Without the flag the same refusal stops the command.
   await expect(wake({ env: 'staging', roleArn }, deps)).rejects.toMatchObject({
     exitCode: ExitCode.Credentials,
+  });
+});
+
+/** Staging found awake at night (woken earlier tonight). */
+const awakeAtNight = () => setup({ dbStates: ['available'], desired: 1, inService: [1], now: NIGHT });
+
+describe("woken outside office hours, it sleeps again after --hold hours, not at tomorrow's stop", () => {
+  test('a one-time scheduled action of the group and a one-time schedule that stops the database, 2 hours on', async () => {
+    const { asgMock, schedulerMock, deps, out } = setup({
+      dbStates: ['stopped', 'available'],
+      desired: 0,
+      inService: [0, 1],
+      now: NIGHT,
+    });
+    await wake({ env: 'staging', pollSeconds: 10 }, deps);
+    const at = new Date(NIGHT + 2 * 3600 * 1000);
+    expect(asgMock.commandCalls(PutScheduledUpdateGroupActionCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        AutoScalingGroupName: 'v1-orcha-staging-asg',
+        ScheduledActionName: 'sleep-after-wake',
+        StartTime: at,
+        MinSize: 0,
+        DesiredCapacity: 0,
+        MaxSize: 2,
+      },
+    ]);
+    expect(schedulerMock.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Name: 'v1-orcha-staging-db-sleep-after-wake',
+        Description:
+          'Stops v1-orcha-staging-db, woken outside office hours (set by the wake; deleted once run)',
+        ScheduleExpression: 'at(2026-12-01T00:00:00)',
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: {
+          Arn: 'arn:aws:scheduler:::aws-sdk:rds:stopDBInstance',
+          RoleArn: 'arn:aws:iam::700558745280:role/v1-orcha-staging-db-office-hours',
+          Input: '{"DbInstanceIdentifier":"v1-orcha-staging-db"}',
+          RetryPolicy: { MaximumRetryAttempts: 2 },
+        },
+      },
+    ]);
+    expect(out.stdout()).toContain(
+      'Outside office hours: it sleeps again at Tue 01:00 Europe/Berlin (2026-12-01T00:00:00.000Z) unless woken again.',
+    );
+  });
+
+  test('a second wake the same night moves the schedule (it exists: update)', async () => {
+    const { schedulerMock, deps } = awakeAtNight();
+    schedulerMock
+      .on(CreateScheduleCommand)
+      .rejects(awsError('ConflictException', 'Schedule already exists.'));
+    schedulerMock.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+    await wake({ env: 'staging', holdHours: 3 }, deps);
+    expect(schedulerMock.commandCalls(UpdateScheduleCommand)[0]!.args[0].input.ScheduleExpression).toBe(
+      'at(2026-12-01T01:00:00)',
+    );
+  });
+
+  test('an earlier wake that asked for longer (--hold 6) is not brought forward by a pipeline’s 2 hours', async () => {
+    const { asgMock, schedulerMock, deps, out } = awakeAtNight();
+    const later = new Date(NIGHT + 6 * 3600 * 1000);
+    asgMock.on(DescribeScheduledActionsCommand).resolves({
+      ScheduledUpdateGroupActions: [{ ScheduledActionName: 'sleep-after-wake', StartTime: later }],
+    });
+    await wake({ env: 'staging' }, deps);
+    expect(asgMock.commandCalls(PutScheduledUpdateGroupActionCommand)).toHaveLength(0);
+    expect(schedulerMock.calls()).toHaveLength(0);
+    expect(out.stdout()).toContain(
+      'Outside office hours: it sleeps again at Tue 05:00 Europe/Berlin (2026-12-01T04:00:00.000Z), as an earlier wake set.',
+    );
+  });
+
+  test('--hold 0 and wakes within office hours schedule nothing: the daily stop applies', async () => {
+    for (const [now, holdHours] of [
+      [NIGHT, 0],
+      [OFFICE_HOURS, 2],
+    ] as const) {
+      const { asgMock, schedulerMock, deps } = setup({
+        dbStates: ['available'],
+        desired: 1,
+        inService: [1],
+        now,
+      });
+      await wake({ env: 'staging', holdHours }, deps);
+      expect(asgMock.commandCalls(PutScheduledUpdateGroupActionCommand)).toHaveLength(0);
+      expect(schedulerMock.calls()).toHaveLength(0);
+    }
+  });
+
+  test('a refused schedule is a warning: the environment is awake all the same, the wake (and a deploy) goes on', async () => {
+    const { schedulerMock, deps, out } = awakeAtNight();
+    schedulerMock
+      .on(CreateScheduleCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized to perform: iam:PassRole'));
+    expect((await wake({ env: 'staging' }, deps)).outcome).toBe('awake');
+    expect(out.stderr()).toBe(
+      'Warning: AccessDeniedException: not authorized to perform: iam:PassRole (the credentials lack this permission): v1-orcha-staging-asg and v1-orcha-staging-db stay awake until the next daily stop (20:00 Europe/Berlin).',
+    );
   });
 });
