@@ -81,7 +81,7 @@ describe('ops CLI', () => {
     ['update-secrets', ['--env <env>', '--from-file <file>', '--dry-run', '--profile']],
     ['redrive-dlq', ['--queue <queue>', 'which DLQ: ingest, email-acquire or tenant:<name>', '--dry-run']],
     ['session', ['--repl', '--exec', '--local-port', '--region']],
-    ['wake', ['--env <env>', '--role-arn <arn>', '--wait <seconds>', '--allow-missing']],
+    ['wake', ['--env <env>', '--role-arn <arn>', '--wait <seconds>', '--hold <hours>', '--allow-missing']],
   ])('%s --help works offline', async (command, options) => {
     const { code, out } = await cli([command, '--help']);
     expect(code).toBe(ExitCode.Ok);
@@ -126,6 +126,7 @@ describe('ops CLI', () => {
       'must be a whole number from 60',
     ],
     ['an unknown option', ['session', '--env', 'prod', '--ssh'], "unknown option '--ssh'"],
+    ['a hold beyond a day', ['wake', '--env', 'staging', '--hold', '25'], 'must be a whole number from 0'],
   ])('usage errors exit 2: %s', async (_what, args, message) => {
     const { code, out } = await cli(args);
     expect(code).toBe(ExitCode.Usage);
