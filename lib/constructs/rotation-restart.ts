@@ -86,8 +86,10 @@ export interface RotationRestartProps {
  * - `RotationFailed`, a failed or cancelled instance refresh of the group, and errors of either
  *   function → the alerts topic.
  *
- * EventBridge publishes to the topic through the `SnsTopic` targets, which add their own
- * statements to the topic's policy and to its key's policy.
+ * EventBridge publishes to the topic as a role of its own (an execution role, which EventBridge
+ * supports for every target since 2025): it may publish to the one topic and encrypt with its key,
+ * and only EventBridge of this account may assume it. The topic's and the key's policies get no
+ * statement for `events.amazonaws.com`, which would let any rule of any account publish.
  */
 export class RotationRestart extends Construct {
   public readonly function: nodejs.NodejsFunction;
@@ -194,8 +196,37 @@ export class RotationRestart extends Construct {
       eventPattern: rotationEventPattern('RotationSucceeded', props.secret.secretArn),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
     });
+    const publisher = new iam.Role(this, 'AlertPublisherRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `EventBridge rules of ${props.environment}: publish rotation and instance refresh alerts`,
+    });
+    publisher.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishAlerts',
+        actions: ['sns:Publish'],
+        resources: [props.topic.topicArn],
+      }),
+    );
+    // What SNS needs of a publisher to an encrypted topic (explicit actions, no kms:GenerateDataKey*).
+    publisher.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptAlerts',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.topicKey.keyArn],
+      }),
+    );
+    acknowledgeInlinePolicy(
+      publisher,
+      "The alert publisher role (assumed by this account's EventBridge only) may publish to the alerts topic with its key",
+    );
+    // Handed over immutable: the target would add its own grant with kms:GenerateDataKey*.
     const alert = (text: string) =>
-      new targets.SnsTopic(props.topic, { message: events.RuleTargetInput.fromText(text) });
+      new targets.SnsTopic(props.topic, {
+        message: events.RuleTargetInput.fromText(text),
+        role: publisher.withoutPolicyUpdates(),
+      });
     this.failedRule = new events.Rule(this, 'RotationFailed', {
       description: `Rotation of ${props.secretName} failed: alert`,
       eventPattern: rotationEventPattern('RotationFailed', props.secret.secretArn),
@@ -218,6 +249,8 @@ export class RotationRestart extends Construct {
         ),
       ],
     });
+    // No event reaches a target before its role may publish.
+    for (const rule of [this.failedRule, this.refreshFailedRule]) rule.node.addDependency(publisher);
 
     // Errors of either function: the rotation's own failures also raise RotationFailed, but a
     // timeout or a crash of the restart function raises nothing else.

@@ -124,18 +124,37 @@ describe('failure alerts', () => {
     }
   });
 
-  test('EventBridge may publish to the encrypted topic (topic policy and key policy)', () => {
+  test('EventBridge publishes the alerts as a role of its own; the topic and key policies trust no events.amazonaws.com', () => {
+    const rules = resourcesOf(ops, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Targets).includes('AlertsTopic'),
+    );
+    expect(rules).toHaveLength(2);
+    const [roleId] = resourcesOf(ops, 'AWS::IAM::Role').find(([id]) => id.includes('AlertPublisherRole'))!;
+    for (const [, rule] of rules) {
+      const [target] = rule.Targets as { RoleArn?: unknown }[];
+      expect(target!.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    }
+    const [, role] = resourcesOf(ops, 'AWS::IAM::Role').find(([id]) => id === roleId)!;
+    expect(role.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': '700558745280' } },
+        },
+      ],
+    });
+    const statements = resourcesOf(ops, 'AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Roles).includes(`"${roleId}"`))
+      .flatMap(([, p]) => (p.PolicyDocument as { Statement: { Action: unknown }[] }).Statement);
+    expect(statements.map((st) => st.Action)).toEqual([
+      'sns:Publish',
+      ['kms:Decrypt', 'kms:GenerateDataKey'],
+    ]);
+    // No resource policy lets EventBridge (of any account) publish or use the key.
     const [, policy] = resourcesOf(ops, 'AWS::SNS::TopicPolicy')[0]!;
-    const statements = (policy.PolicyDocument as { Statement: { Principal?: unknown; Action: unknown }[] })
-      .Statement;
-    expect(
-      statements.some(
-        (s) =>
-          JSON.stringify(s.Principal) === '{"Service":"events.amazonaws.com"}' && s.Action === 'sns:Publish',
-      ),
-    ).toBe(true);
+    expect(JSON.stringify(policy.PolicyDocument)).not.toContain('events.amazonaws.com');
     const [, key] = resourcesOf(ops, 'AWS::KMS::Key')[0]!;
-    expect(JSON.stringify(key.KeyPolicy)).toContain('events.amazonaws.com');
+    expect(JSON.stringify(key.KeyPolicy)).not.toContain('events.amazonaws.com');
   });
 });
 
@@ -165,7 +184,7 @@ test('where rotation is off (dev), none of it exists', () => {
   expect(resourcesOf(devOps, 'AWS::Lambda::Function').map(([, p]) => p.FunctionName)).not.toContain(
     'v1-orcha-dev-app-restart',
   );
-  expect(JSON.stringify(devOps.toJSON())).not.toContain('events.amazonaws.com');
+  expect(JSON.stringify(devOps.toJSON())).not.toContain('AlertPublisherRole');
 });
 
 describe("the offline matcher follows EventBridge's documented rules", () => {
