@@ -26,12 +26,8 @@ import {
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { CodePipelineEvent } from 'aws-lambda';
-import {
-  scheduleSleepAfterWake,
-  wakePass,
-  type SleepAfterWakeSettings,
-  type WakeTarget,
-} from '../../scripts/ops/wake-pass';
+import type { SleepAfterWakeSettings } from '../../lib/util/office-hours-clock';
+import { scheduleSleepAfterWake, wakePass, type WakeTarget } from '../../scripts/ops/wake-pass';
 
 export interface WakeSettings extends WakeTarget {
   /** Seconds from the first invocation after which the action fails. */

@@ -15,7 +15,7 @@ import { acknowledge, acknowledgeInlinePolicy } from '../nag';
 import { lambdaCode } from './esbuild-bundling';
 import { managedLogGroup } from './log-group';
 import { nagString } from './migration-test/arns';
-import { awakeDays, DATABASE_LEAD_MINUTES } from '../util/office-hours-clock';
+import { awakeDays, DATABASE_LEAD_MINUTES, sleepAfterWakeSettings } from '../util/office-hours-clock';
 
 /** The weekly schedule of an environment with office hours (`officeHours` in the configuration). */
 export type OfficeHoursSchedule = Omit<EnvironmentConfig['officeHours'], 'enabled'>;
@@ -315,7 +315,7 @@ export interface EnvironmentWakeFunctionProps {
   readonly schedule: OfficeHoursSchedule;
   /**
    * Minutes an environment woken outside office hours stays awake (the deploy and its checks).
-   * @default 120
+   * @default DEFAULT_HOLD_MINUTES (120)
    */
   readonly holdMinutes?: number;
   /** The group's configured sizes (`compute.minCapacity`/`maxCapacity`), restored on waking. */
@@ -376,28 +376,20 @@ export class EnvironmentWakeFunction extends Construct {
         MIN_CAPACITY: String(props.minCapacity),
         MAX_CAPACITY: String(props.maxCapacity),
         WAIT_SECONDS: String(WAKE_WAIT_MINUTES * 60),
-        // scripts/ops/wake-pass.ts SleepAfterWakeSettings.
-        SLEEP_AFTER_WAKE: stack.toJsonString({
-          schedule: {
-            timeZone: props.schedule.timeZone,
-            days: props.schedule.days,
-            start: props.schedule.start,
-            stop: props.schedule.stop,
-          },
-          holdMinutes: props.holdMinutes ?? 120,
-          leadMinutes: DATABASE_LEAD_MINUTES,
-          dbInstance: naming.dbInstance,
-          autoScalingGroup: naming.autoScalingGroup,
-          maxCapacity: props.maxCapacity,
-          groupActionName: naming.sleepAfterWakeAction,
-          databaseScheduleName: naming.dbSleepAfterWakeSchedule,
-          databaseScheduleRoleArn: stack.formatArn({
-            service: 'iam',
-            region: '',
-            resource: 'role',
-            resourceName: naming.dbScheduleRole,
-          }),
-        }),
+        // lib/util/office-hours-clock.ts SleepAfterWakeSettings, read by the handler.
+        SLEEP_AFTER_WAKE: stack.toJsonString(
+          sleepAfterWakeSettings(
+            { officeHours: props.schedule, compute: { maxCapacity: props.maxCapacity } },
+            naming,
+            stack.formatArn({
+              service: 'iam',
+              region: '',
+              resource: 'role',
+              resourceName: naming.dbScheduleRole,
+            }),
+            props.holdMinutes,
+          ),
+        ),
         POWERTOOLS_SERVICE_NAME: 'environment-wake',
         NODE_OPTIONS: '--enable-source-maps',
       },

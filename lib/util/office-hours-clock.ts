@@ -4,6 +4,7 @@
  * schedule wakes, where a moment falls in the schedule's own time zone, and when an environment
  * woken outside office hours should go back to sleep.
  */
+import type { Naming } from '../config/naming';
 
 /** A weekly schedule: wake on `days` at `start`, sleep every day at `stop`, in `timeZone`. */
 export interface WeeklySchedule {
@@ -18,6 +19,9 @@ export interface WeeklySchedule {
 
 /** Minutes the database starts before the instances, so that it is available when they boot. */
 export const DATABASE_LEAD_MINUTES = 20;
+
+/** Minutes an environment woken outside office hours stays awake (a deploy and its checks). */
+export const DEFAULT_HOLD_MINUTES = 120;
 
 const DAY_INDEX = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 } as const;
 type Day = keyof typeof DAY_INDEX;
@@ -85,4 +89,49 @@ export function sleepAfterWake(
     break;
   }
   return new Date(now.getTime() + holdMinutes * 60_000);
+}
+
+/** How an environment woken outside office hours goes back to sleep (scripts/ops/wake-pass.ts). */
+export interface SleepAfterWakeSettings {
+  readonly schedule: WeeklySchedule;
+  /** Minutes it stays awake after the wake. */
+  readonly holdMinutes: number;
+  /** Minutes the database starts before the instances ({@link DATABASE_LEAD_MINUTES}). */
+  readonly leadMinutes: number;
+  readonly dbInstance: string;
+  readonly autoScalingGroup: string;
+  readonly maxCapacity: number;
+  /** The group's one-time scheduled action (`sleep-after-wake`). */
+  readonly groupActionName: string;
+  /** EventBridge Scheduler one-time schedule that stops the database, and the role it runs as. */
+  readonly databaseScheduleName: string;
+  readonly databaseScheduleRoleArn: string;
+}
+
+/**
+ * An environment's {@link SleepAfterWakeSettings}, from its configuration and names: the one
+ * mapping the ops command and the application pipeline's wake function (through its construct)
+ * share. `databaseScheduleRoleArn` is the ARN of `naming.dbScheduleRole` as the caller writes it.
+ */
+export function sleepAfterWakeSettings(
+  env: { readonly officeHours: WeeklySchedule; readonly compute: { readonly maxCapacity: number } },
+  naming: Pick<
+    Naming,
+    'dbInstance' | 'autoScalingGroup' | 'sleepAfterWakeAction' | 'dbSleepAfterWakeSchedule'
+  >,
+  databaseScheduleRoleArn: string,
+  holdMinutes: number = DEFAULT_HOLD_MINUTES,
+): SleepAfterWakeSettings {
+  const { timeZone, days, start, stop } = env.officeHours;
+  return {
+    schedule: { timeZone, days, start, stop },
+    holdMinutes,
+    leadMinutes: DATABASE_LEAD_MINUTES,
+    dbInstance: naming.dbInstance,
+    autoScalingGroup: naming.autoScalingGroup,
+    maxCapacity: env.compute.maxCapacity,
+    groupActionName: naming.sleepAfterWakeAction,
+    databaseScheduleName: naming.dbSleepAfterWakeSchedule,
+    databaseScheduleRoleArn,
+  };
 }

@@ -10,6 +10,7 @@ import { session, type RunInteractive } from './commands/session';
 import { registerTakeover } from './commands/takeover-cli';
 import { updateSecrets } from './commands/update-secrets';
 import { wake } from './commands/wake';
+import { DEFAULT_HOLD_MINUTES } from '../../lib/util/office-hours-clock';
 import { EXIT_CODES_HELP, ExitCode, OpsError } from './errors';
 import { processOutput, type Output } from './output';
 import type { TakeoverClientFactory } from './takeover/clients';
@@ -211,7 +212,7 @@ export function buildProgram(deps: CliDeps): Command {
       '--hold <hours>',
       'outside office hours: hours until it sleeps again (0: until the next daily stop)',
       integer(0, 24),
-      2,
+      DEFAULT_HOLD_MINUTES / 60,
     )
     .option(
       '--allow-missing',

@@ -19,7 +19,7 @@ import {
   type CreateScheduleCommandInput,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import { sleepAfterWake, type WeeklySchedule } from '../../lib/util/office-hours-clock';
+import { sleepAfterWake, type SleepAfterWakeSettings } from '../../lib/util/office-hours-clock';
 import { describeAwsError, OperationError, toOpsError } from './errors';
 import type { Output } from './output';
 
@@ -141,23 +141,6 @@ export async function wakePass(
     resizedGroup,
     ...(waitingFor ? { waitingFor } : {}),
   };
-}
-
-/** How an environment woken outside office hours goes back to sleep (see {@link scheduleSleepAfterWake}). */
-export interface SleepAfterWakeSettings {
-  readonly schedule: WeeklySchedule;
-  /** Minutes it stays awake after the wake. */
-  readonly holdMinutes: number;
-  /** Minutes the database starts before the instances (`DATABASE_LEAD_MINUTES`). */
-  readonly leadMinutes: number;
-  readonly dbInstance: string;
-  readonly autoScalingGroup: string;
-  readonly maxCapacity: number;
-  /** The group's one-time scheduled action (`sleep-after-wake`). */
-  readonly groupActionName: string;
-  /** EventBridge Scheduler one-time schedule that stops the database, and the role it runs as. */
-  readonly databaseScheduleName: string;
-  readonly databaseScheduleRoleArn: string;
 }
 
 /**

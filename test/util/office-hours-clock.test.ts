@@ -2,7 +2,15 @@
  * The clock of office hours: the days a schedule wakes, a moment on the schedule's own clock
  * (daylight saving included), and when an environment woken outside office hours sleeps again.
  */
-import { awakeDays, localTime, sleepAfterWake } from '../../lib/util/office-hours-clock';
+import { loadEnvironment } from '../../lib/config/load';
+import { Naming } from '../../lib/config/naming';
+import {
+  awakeDays,
+  localTime,
+  sleepAfterWake,
+  sleepAfterWakeSettings,
+} from '../../lib/util/office-hours-clock';
+import { STAGING_SLEEP_AFTER_WAKE } from '../helpers/ops';
 
 const BERLIN = { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '07:00', stop: '20:00' };
 const HOLD = 120;
@@ -50,4 +58,14 @@ test('a Friday night wake holds over the weekend for 2 hours only (next wake Mon
   expect(sleepAfterWake(BERLIN, new Date('2026-07-03T20:00:00Z'), HOLD, LEAD)?.toISOString()).toBe(
     '2026-07-03T22:00:00.000Z',
   );
+});
+
+test("an environment's sleep settings from its configuration and names (the one mapping the CLI and the wake function share)", () => {
+  const roleArn = 'arn:aws:iam::700558745280:role/v1-orcha-staging-db-office-hours';
+  expect(sleepAfterWakeSettings(loadEnvironment('staging'), new Naming('staging'), roleArn)).toEqual(
+    STAGING_SLEEP_AFTER_WAKE,
+  );
+  expect(
+    sleepAfterWakeSettings(loadEnvironment('staging'), new Naming('staging'), roleArn, 360).holdMinutes,
+  ).toBe(360);
 });

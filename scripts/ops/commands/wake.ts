@@ -1,7 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { DATABASE_LEAD_MINUTES } from '../../../lib/util/office-hours-clock';
+import { DEFAULT_HOLD_MINUTES, sleepAfterWakeSettings } from '../../../lib/util/office-hours-clock';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { verifyAccount, type AwsTarget } from '../aws';
 import { resolveEnvironment } from '../environment';
@@ -111,7 +111,7 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
   let resizedGroup = false;
   let said = '';
   let first = true;
-  const holdHours = options.holdHours ?? 2;
+  const holdHours = options.holdHours ?? DEFAULT_HOLD_MINUTES / 60;
   for (;;) {
     const progress = await wakePass(wakeTarget, clients, out);
     if (progress.state === 'no-database') {
@@ -123,17 +123,12 @@ export async function wake(options: WakeOptions, deps: WakeDeps): Promise<WakeRe
     if (first && holdHours > 0) {
       // Outside office hours: back to sleep after --hold hours, not at tomorrow's stop.
       await scheduleSleepAfterWake(
-        {
-          schedule: config.officeHours,
-          holdMinutes: holdHours * 60,
-          leadMinutes: DATABASE_LEAD_MINUTES,
-          dbInstance: naming.dbInstance,
-          autoScalingGroup: naming.autoScalingGroup,
-          maxCapacity: config.compute.maxCapacity,
-          groupActionName: naming.sleepAfterWakeAction,
-          databaseScheduleName: naming.dbSleepAfterWakeSchedule,
-          databaseScheduleRoleArn: `arn:${partition}:iam::${config.account}:role/${naming.dbScheduleRole}`,
-        },
+        sleepAfterWakeSettings(
+          config,
+          naming,
+          `arn:${partition}:iam::${config.account}:role/${naming.dbScheduleRole}`,
+          holdHours * 60,
+        ),
         { autoscaling: clients.autoscaling, scheduler: deps.clients.scheduler(target) },
         new Date(deps.now()),
         out,
